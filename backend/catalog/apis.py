@@ -1,0 +1,201 @@
+"""HTTP API of the catalog: one class per operation, input and output serializers nested."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.documents import LANGUAGE_NAMES
+from catalog.genres import GENRES, normalize_genre
+from catalog.models import Movie
+from catalog.selectors import (
+    MovieQuery,
+    MovieResults,
+    catalog_health,
+    movie_get,
+    movie_search,
+    movie_similar,
+)
+from catalog.vector_store import get_catalog_index
+from clients.factories import get_model_service_client
+
+_LANGUAGE_CODES = {name.casefold(): code for code, name in LANGUAGE_NAMES.items()}
+
+
+class MovieOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="tmdb_id", help_text="TMDB id")
+    title = serializers.CharField()
+    original_title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    release_date = serializers.DateField(allow_null=True)
+    genres = serializers.SerializerMethodField()
+    overview = serializers.CharField()
+    original_language = serializers.CharField()
+    runtime = serializers.IntegerField(allow_null=True)
+    popularity = serializers.FloatField(allow_null=True)
+    vote_average = serializers.FloatField(allow_null=True)
+    vote_count = serializers.IntegerField(allow_null=True)
+    poster_url = serializers.SerializerMethodField()
+    keywords = serializers.ListField(child=serializers.CharField())
+    cast = serializers.ListField(child=serializers.CharField())
+    director = serializers.CharField()
+
+    def get_genres(self, movie: Movie) -> list[str]:
+        return [genre.name for genre in movie.genres.all()]
+
+    def get_poster_url(self, movie: Movie) -> str | None:
+        return f"{settings.TMDB_IMAGE_BASE}{movie.poster_path}" if movie.poster_path else None
+
+
+class ScoredMovieOutputSerializer(MovieOutputSerializer):
+    score = serializers.SerializerMethodField()
+
+    def get_score(self, movie: Movie) -> float | None:
+        return self.context.get("scores", {}).get(movie.tmdb_id)
+
+
+class MovieListOutputSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    mode = serializers.ChoiceField(choices=["semantic", "browse", "keyword", "similar"])
+    degraded = serializers.BooleanField()
+    notice = serializers.CharField()
+    results = ScoredMovieOutputSerializer(many=True)
+
+
+def _results_response(results: MovieResults) -> Response:
+    data = {
+        "count": len(results.movies),
+        "mode": results.mode,
+        "degraded": results.degraded,
+        "notice": results.notice,
+        "results": results.movies,
+    }
+    return Response(MovieListOutputSerializer(data, context={"scores": results.scores}).data)
+
+
+class MovieListApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+        genre = serializers.CharField(
+            required=False, default="", allow_blank=True,
+            help_text="One or more genres, comma-separated (any of them matches).",
+        )  # fmt: skip
+        year_min = serializers.IntegerField(required=False, min_value=1870, max_value=2100)
+        year_max = serializers.IntegerField(required=False, min_value=1870, max_value=2100)
+        language = serializers.CharField(
+            required=False, default="", allow_blank=True, max_length=40,
+            help_text="Original language: ISO 639-1 code (fr) or English name (French).",
+        )  # fmt: skip
+        min_rating = serializers.FloatField(required=False, min_value=0, max_value=10)
+        limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
+
+        def validate_genre(self, value: str) -> tuple[str, ...]:
+            genres = []
+            for label in filter(None, (part.strip() for part in value.split(","))):
+                genre = normalize_genre(label)
+                if genre is None:
+                    raise serializers.ValidationError(
+                        f"Unknown genre {label!r}; valid genres: {', '.join(GENRES)}."
+                    )
+                genres.append(genre)
+            return tuple(genres)
+
+        def validate_language(self, value: str) -> str:
+            value = value.strip()
+            if not value:
+                return ""
+            if value.casefold() in _LANGUAGE_CODES:
+                return _LANGUAGE_CODES[value.casefold()]
+            if value.isalpha() and len(value) in (2, 3):
+                return value.lower()
+            raise serializers.ValidationError(
+                "Use an ISO 639-1 code such as 'fr' or a language name such as 'French'."
+            )
+
+        def validate(self, attrs: dict) -> dict:
+            year_min, year_max = attrs.get("year_min"), attrs.get("year_max")
+            if year_min is not None and year_max is not None and year_min > year_max:
+                raise serializers.ValidationError({"year_min": "year_min is after year_max."})
+            return attrs
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={200: MovieListOutputSerializer},
+        summary="Search or browse the catalog",
+        description="With `q`: semantic search (degrades to keyword search when the model "
+        "service or index is down, with `degraded: true`). Without: most popular first.",
+    )
+    def get(self, request: Request) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        query = MovieQuery(
+            q=data["q"].strip(),
+            genres=data["genre"],
+            year_min=data.get("year_min"),
+            year_max=data.get("year_max"),
+            language=data["language"],
+            min_rating=data.get("min_rating"),
+            limit=data["limit"],
+        )
+        results = movie_search(
+            query=query, embedder=get_model_service_client(), get_index=get_catalog_index
+        )
+        return _results_response(results)
+
+
+class MovieDetailApi(APIView):
+    @extend_schema(responses={200: MovieOutputSerializer}, summary="One movie by TMDB id")
+    def get(self, request: Request, tmdb_id: int) -> Response:
+        return Response(MovieOutputSerializer(movie_get(tmdb_id=tmdb_id)).data)
+
+
+class MovieSimilarApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
+
+    @extend_schema(
+        parameters=[InputSerializer],
+        responses={200: MovieListOutputSerializer},
+        summary="More like this: movies closest to this one",
+    )
+    def get(self, request: Request, tmdb_id: int) -> Response:
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        results = movie_similar(
+            tmdb_id=tmdb_id, limit=params.validated_data["limit"], get_index=get_catalog_index
+        )
+        return _results_response(results)
+
+
+class HealthApi(APIView):
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                response=inline_serializer(
+                    "Health",
+                    {
+                        "status": serializers.ChoiceField(choices=["ok", "degraded", "error"]),
+                        "movies": serializers.IntegerField(allow_null=True),
+                        "indexed": serializers.IntegerField(allow_null=True),
+                        "database": serializers.DictField(),
+                        "index": serializers.DictField(),
+                        "model_service": serializers.DictField(),
+                    },
+                ),
+                description="Database, index and model service, each reported on its own.",
+            ),
+            503: OpenApiResponse(description="The database is unreachable."),
+        },
+        summary="Health of the backend and its dependencies",
+    )
+    def get(self, request: Request) -> Response:
+        report = catalog_health(
+            embedder_ready=get_model_service_client().ready, get_index=get_catalog_index
+        )
+        code = status.HTTP_503_SERVICE_UNAVAILABLE if report["status"] == "error" else 200
+        return Response(report, status=code)

@@ -1,0 +1,34 @@
+"""Process-wide clients built from settings on first use (never at import time)."""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from clients.model_service import ModelServiceClient
+
+_lock = threading.Lock()
+_model_service: ModelServiceClient | None = None
+
+
+def get_model_service_client() -> ModelServiceClient:
+    global _model_service
+    with _lock:
+        if _model_service is None:
+            _model_service = ModelServiceClient(
+                settings.MODEL_SERVICE_URL,
+                api_key=settings.MODEL_SERVICE_API_KEY,
+                timeout=settings.MODEL_SERVICE_TIMEOUT,
+                retries=settings.MODEL_SERVICE_RETRIES,
+            )
+        return _model_service
+
+
+def reset_model_service_client() -> None:
+    """Forget the cached client (tests that change MODEL_SERVICE_URL)."""
+    global _model_service
+    with _lock:
+        if _model_service is not None:
+            _model_service.close()
+        _model_service = None

@@ -1,0 +1,20 @@
+"""URL routes of the backend: the API under /api/, the admin, and the OpenAPI schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from common.views import HomeView
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/", include("catalog.urls")),
+]
+
+handler400 = "common.errors.handler400"
+handler403 = "common.errors.handler403"
+handler404 = "common.errors.handler404"
+handler500 = "common.errors.handler500"

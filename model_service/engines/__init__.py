@@ -1,0 +1,1 @@
+"""Model engines: blocking model wrappers that know nothing of HTTP."""

@@ -1,0 +1,63 @@
+"""ASGI middleware that gives every request an id and logs one line when it ends."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("model_service.requests")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+
+def _client_request_id(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"x-request-id":
+            # Echo only ids that are safe to put in a log line and a header.
+            request_id = value.decode("latin-1")[:128]
+            if request_id and request_id.isprintable():
+                return request_id
+    return None
+
+
+class RequestLogMiddleware:
+    """Echoes X-Request-ID (or makes one up) and logs id, method, path, status and latency.
+
+    Plain ASGI rather than BaseHTTPMiddleware: it does not buffer responses or wrap `receive`,
+    so it costs microseconds and leaves client-disconnect detection to the endpoints.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _client_request_id(scope) or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status = 500  # what the server sends if the app raises before responding
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_request_id)
+        finally:
+            logger.info(
+                "request_id=%s method=%s path=%s status=%d latency_ms=%.1f",
+                request_id,
+                scope["method"],
+                scope["path"],
+                status,
+                (time.perf_counter() - started) * 1000,
+            )

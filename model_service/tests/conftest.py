@@ -1,0 +1,53 @@
+"""Shared fixtures: settings without the environment, fake-engine apps and their HTTP clients."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from model_service.app import create_app
+from model_service.config import Settings
+from model_service.engines.fake import FakeEmbeddingEngine
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        embedding_model="fake-embedding",
+        threads=1,
+        embed_max_batch=8,
+        embed_batch_wait_ms=2.0,
+        embed_max_inputs=512,
+        embed_max_input_chars=20_000,
+    )
+
+
+@pytest.fixture
+def fake_engine() -> FakeEmbeddingEngine:
+    return FakeEmbeddingEngine(dimensions=384, model_id="fake-embedding", aliases=("default",))
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """Run the app's lifespan and give an in-process HTTP client to it."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+
+@pytest.fixture
+def serve() -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[httpx.AsyncClient]]:
+    return running
+
+
+@pytest.fixture
+async def client(
+    settings: Settings, fake_engine: FakeEmbeddingEngine
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(create_app(settings, fake_engine)) as client:
+        yield client

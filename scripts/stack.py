@@ -1,0 +1,213 @@
+"""Start, watch and stop Marquee's processes: what `make run` runs, and what tests and the
+ingestion CLI use to get a model service when none is running."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ManagedProcess:
+    """A child process with a readiness URL, stopped gently (SIGINT, then SIGTERM, then SIGKILL)."""
+
+    def __init__(self, name: str, cmd: list[str], ready_url: str, env: dict[str, str]) -> None:
+        self.name, self.cmd, self.ready_url, self.env = name, cmd, ready_url, env
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ManagedProcess:
+        # Own process group: Ctrl-C in the terminal reaches us, and we stop children in order.
+        self.proc = subprocess.Popen(self.cmd, cwd=REPO, env=self.env, start_new_session=True)
+        return self
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                code = self.proc.returncode if self.proc else None
+                raise RuntimeError(f"{self.name} exited with code {code} while starting")
+            if http_ok(self.ready_url):
+                return
+            time.sleep(0.25)
+        raise TimeoutError(f"{self.name} was not ready at {self.ready_url} after {timeout:.0f}s")
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                return self.proc.wait(timeout=timeout if sig != signal.SIGKILL else 5)
+            except subprocess.TimeoutExpired:
+                continue
+        return self.proc.returncode
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.update(extra)
+    return env
+
+
+def model_service_process(host: str, port: int, env: dict[str, str]) -> ManagedProcess:
+    return ManagedProcess(
+        "model service",
+        [PYTHON, "-m", "model_service"],
+        f"http://{host}:{port}/readyz",
+        {**env, "MODEL_SERVICE_HOST": host, "MODEL_SERVICE_PORT": str(port)},
+    )
+
+
+def backend_process(host: str, port: int, env: dict[str, str]) -> ManagedProcess:
+    # One worker process: it owns the embedded index; threads serve requests concurrently.
+    cmd = [
+        PYTHON, "-m", "gunicorn", "config.wsgi:application",
+        "--chdir", str(REPO / "backend"), "--bind", f"{host}:{port}",
+        "--workers", "1", "--worker-class", "gthread", "--threads", env.get("BACKEND_THREADS", "8"),
+        "--timeout", "120", "--graceful-timeout", "10", "--access-logfile", "-",
+    ]  # fmt: skip
+    return ManagedProcess("backend", cmd, f"http://{host}:{port}/api/health/", env)
+
+
+@contextlib.contextmanager
+def ensure_model_service(url: str, *, timeout: float = 300) -> Iterator[ManagedProcess | None]:
+    """Use the model service at `url` if it answers; start one for the duration if it is local."""
+    if http_ok(f"{url}/readyz"):
+        yield None
+        return
+    parsed = urlparse(url)
+    if parsed.hostname not in {"127.0.0.1", "localhost"}:
+        raise RuntimeError(f"The model service at {url} is not ready; start it first.")
+    port = parsed.port or 80
+    if not port_free(parsed.hostname, port):
+        raise RuntimeError(
+            f"Port {port} is taken but {url}/readyz does not answer ready; "
+            "wait for the model service to finish loading, or free the port."
+        )
+    print(f"Starting a model service at {url} for this command…", file=sys.stderr)
+    proc = model_service_process(parsed.hostname, port, child_env()).start()
+    try:
+        proc.wait_ready(timeout)
+        yield proc
+    finally:
+        proc.stop()
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    subprocess.run(cmd, cwd=REPO, env=env, check=True)
+
+
+def run_stack(host: str, backend_port: int, model_port: int) -> int:
+    for name, port in (("backend", backend_port), ("model service", model_port)):
+        if not port_free(host, port):
+            print(
+                f"Port {port} ({name}) is already in use: is Marquee already running? "
+                f"Stop it, or choose another port (BACKEND_PORT / MODEL_SERVICE_PORT).",
+                file=sys.stderr,
+            )
+            return 2
+    model_url = f"http://{host}:{model_port}"
+    env = child_env(MODEL_SERVICE_URL=os.environ.get("MODEL_SERVICE_URL", model_url))
+    procs: list[ManagedProcess] = []
+    stopping = False
+
+    def on_signal(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        _run([PYTHON, "backend/manage.py", "migrate", "--noinput", "-v", "0"], env)
+        print(f"Starting the model service on {model_url} (loading models)…", flush=True)
+        model = model_service_process(host, model_port, env).start()
+        procs.append(model)
+        model.wait_ready(300)
+        _run(
+            [PYTHON, "prepare-databases/prepare.py", "ingest", "--source", "demo", "--if-empty"],
+            env,
+        )
+        backend = backend_process(host, backend_port, env).start()
+        procs.append(backend)
+        backend.wait_ready(120)
+        print(
+            f"\nMarquee is running at http://{host}:{backend_port}/  "
+            f"(API docs: http://{host}:{backend_port}/api/docs/). Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while all(p.alive() for p in procs):
+            time.sleep(0.5)
+        dead = next(p for p in procs if not p.alive())
+        print(
+            f"{dead.name} exited unexpectedly (code {dead.proc.returncode}); stopping.",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping Marquee…", flush=True)
+        return 0
+    except (RuntimeError, TimeoutError, subprocess.CalledProcessError) as exc:
+        print(f"make run failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+        if stopping or procs:
+            print("Stopped.", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Run Marquee: model service + backend.")
+    parser.add_argument("--host", default=os.environ.get("MARQUEE_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BACKEND_PORT", "8000")))
+    parser.add_argument(
+        "--model-port", type=int, default=int(os.environ.get("MODEL_SERVICE_PORT", "8001"))
+    )
+    args = parser.parse_args()
+    return run_stack(args.host, args.port, args.model_port)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
