@@ -55,6 +55,14 @@ class FakeEmbedder:
 
 
 @pytest.fixture
+def shared_data() -> Path:
+    """../shared/data, or a skip: a user's fresh clone does not have it."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"{SHARED_DATA} is absent (real datasets live beside the project)")
+    return SHARED_DATA
+
+
+@pytest.fixture
 def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 

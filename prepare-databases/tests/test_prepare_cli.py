@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,23 +58,71 @@ def test_verify_on_an_empty_catalog_is_clean(cli_env):
     assert "missing from index: 0" in result.stdout
 
 
-@pytest.mark.slow
-def test_ingest_twice_then_verify_with_the_real_model_service(cli_env):
+@pytest.fixture(scope="module")
+def model_service_url():
+    """One real model service for this module's slow tests."""
     port = free_port()
-    env = {**cli_env, "MODEL_SERVICE_URL": f"http://127.0.0.1:{port}"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
     model = model_service_process("127.0.0.1", port, env).start()
     try:
         model.wait_ready(180)
-        first = run_cli(
-            "ingest", "--source", "jsonl", "--data", str(FIXTURE), "--no-progress", env=env
-        )
-        assert first.returncode == 0, first.stderr
-        assert "inserted 6" in first.stdout and "skipped (duplicate id): 1" in first.stdout
-        second = run_cli(
-            "ingest", "--source", "jsonl", "--data", str(FIXTURE), "--no-progress", env=env
-        )
-        assert "inserted 0, updated 0, unchanged 6" in second.stdout
-        verify = run_cli("verify", env=env)
-        assert verify.returncode == 0 and "index points:    6" in verify.stdout
+        yield f"http://127.0.0.1:{port}"
     finally:
         model.stop()
+
+
+@pytest.mark.slow
+def test_ingest_twice_then_verify_with_the_real_model_service(cli_env, model_service_url):
+    env = {**cli_env, "MODEL_SERVICE_URL": model_service_url}
+    first = run_cli("ingest", "--source", "jsonl", "--data", str(FIXTURE), "--no-progress", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "inserted 6" in first.stdout and "skipped (duplicate id): 1" in first.stdout
+    second = run_cli(
+        "ingest", "--source", "jsonl", "--data", str(FIXTURE), "--no-progress", env=env
+    )
+    assert "inserted 0, updated 0, unchanged 6" in second.stdout
+    verify = run_cli("verify", env=env)
+    assert verify.returncode == 0 and "index points:    6" in verify.stdout
+
+
+@pytest.mark.slow
+def test_ingestion_killed_midway_completes_on_rerun_with_a_consistent_index(
+    cli_env, model_service_url, tmp_path
+):
+    env = {**cli_env, "MODEL_SERVICE_URL": model_service_url}
+    catalog = tmp_path / "catalog.jsonl"
+    catalog.write_text(
+        "\n".join(
+            json.dumps({"tmdb_id": i, "title": f"Film number {i}", "year": 1950 + i % 70,
+                        "genres": ["Drama"], "overview": f"A story about item {i}. " * 8})
+            for i in range(1, 1501)
+        )
+    )  # fmt: skip
+    database = tmp_path / "var" / "marquee.sqlite3"
+    proc = subprocess.Popen(
+        [sys.executable, "prepare-databases/prepare.py", "ingest", "--source", "jsonl",
+         "--data", str(catalog), "--no-progress"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+    def stored() -> int:
+        try:
+            with sqlite3.connect(database, timeout=5) as db:
+                return db.execute("select count(*) from catalog_movie").fetchone()[0]
+        except sqlite3.OperationalError:
+            return 0
+
+    deadline = time.monotonic() + 240
+    while stored() == 0 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # no chance to clean up
+    proc.wait()
+    partial = stored()
+    assert 0 < partial < 1500, "the kill should land between the first and the last chunk"
+
+    rerun = run_cli("ingest", "--source", "jsonl", "--data", str(catalog), "--no-progress", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"inserted {1500 - partial}, updated 0, unchanged {partial}" in rerun.stdout
+    verify = run_cli("verify", env=env)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert "index points:    1500" in verify.stdout and "missing from index: 0" in verify.stdout

@@ -28,7 +28,12 @@ from catalog.genres import normalize_genres
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import CatalogSource
 from catalog.models import Genre, Movie, Rating
-from catalog.services.indexing import Embedder, index_write_movies, vector_to_bytes
+from catalog.services.indexing import (
+    Embedder,
+    index_sync_pending,
+    index_write_movies,
+    vector_to_bytes,
+)
 from vector_index import VectorIndex
 
 logger = logging.getLogger(__name__)
@@ -261,6 +266,8 @@ def catalog_ingest(
         _ingest_ratings(source, report, progress)
     if index is not None:
         t0 = time.perf_counter()
+        # Rows an interrupted run stored but did not index are unchanged now, yet pending.
+        report.indexed += index_sync_pending(index=index)
         index.optimize()
         report.add_time("index optimize", time.perf_counter() - t0)
     report.add_time("total", time.perf_counter() - started)

@@ -188,3 +188,57 @@ def test_rebuild_restores_a_lost_index_from_the_database(fake_embedder, index_pa
 
     assert index_rebuild(index=index) == 6
     assert index.count() == 6 and index_verify(index=index).ok
+
+
+def test_kaggle_folder_summary_counts_malformed_rows_duplicates_and_ratings(
+    fake_embedder, catalog_index
+):
+    folder = Path(__file__).parents[1] / "ingestion_sources" / "fixtures" / "movies_dataset"
+
+    report = catalog_ingest(
+        source=open_source("movies-dataset", folder),
+        embedder=fake_embedder,
+        index=catalog_index,
+        progress=False,
+    )
+
+    assert report.skipped == {"malformed row": 2, "invalid id": 1, "missing title": 1,
+                              "duplicate id": 1}  # fmt: skip
+    assert report.inserted == Movie.objects.count() == catalog_index.count() == 5
+    assert Movie.objects.get(tmdb_id=862).title == "Toy Story"  # first row wins
+    assert report.ratings_new == Rating.objects.count() > 0
+    assert "skipped (duplicate id): 1" in "\n".join(report.lines())
+
+
+@pytest.mark.realdata
+def test_real_partial_kaggle_metadata_ingests_with_every_row_accounted_for(
+    fake_embedder, catalog_index, shared_data
+):
+    path = shared_data / "the-movies-dataset" / "partial" / "movies_metadata.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (it lives in ../shared/data)")
+    report = catalog_ingest(
+        source=open_source("movies-dataset", path, include_ratings=False),
+        embedder=fake_embedder,
+        index=catalog_index,
+        progress=False,
+    )
+    assert report.read == 2996
+    assert report.inserted + sum(report.skipped.values()) == report.read
+    assert report.skipped["duplicate id"] >= 1
+    assert Movie.objects.count() == catalog_index.count() == report.inserted
+    assert index_verify(index=catalog_index).ok
+
+
+def test_rows_stored_but_not_indexed_by_a_killed_run_are_indexed_by_the_rerun(
+    fake_embedder, catalog_index
+):
+    ingest(FIXTURE, fake_embedder, catalog_index)
+    # What a kill between the database commit and the index write leaves behind.
+    catalog_index.delete([694, 671])
+    Movie.objects.filter(tmdb_id__in=[694, 671]).update(indexed_hash="")
+
+    report = ingest(FIXTURE, fake_embedder, catalog_index)
+
+    assert (report.unchanged, report.indexed) == (6, 2)
+    assert index_verify(index=catalog_index).ok
