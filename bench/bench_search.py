@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+# numpy's BLAS threads spin after each matmul and would steal the cores the engine searches on.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 

@@ -181,11 +181,21 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from catalog.services.indexing import index_rebuild
+    from catalog.vector_store import build_catalog_index
+    from vector_index import IndexLocked, IndexUnavailable
 
     setup_django()
-    index, owner = _open_index_or_owner()
-    if index is None:
-        print(f"error: the index is owned by pid {owner}; stop `make run` first.", file=sys.stderr)
+    try:
+        # Not opened through ensure_collection: a corrupted index must still be droppable.
+        index = build_catalog_index()
+    except IndexLocked as exc:
+        print(
+            f"error: the index is owned by pid {exc.owner_pid}; stop `make run` first.",
+            file=sys.stderr,
+        )
+        return 2
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         written = index_rebuild(index=index)

@@ -21,14 +21,23 @@ _last_failure: tuple[float, Exception] | None = None
 RETRY_AFTER_SECONDS = 1.0
 
 
-def open_catalog_index() -> VectorIndex:
-    """A new handle on the configured index (the caller closes it). Raises IndexUnavailable."""
-    index = build_vector_index(
+def build_catalog_index() -> VectorIndex:
+    """A new handle on the configured index, collection not checked (for drop and rebuild)."""
+    return build_vector_index(
         qdrant_url=settings.QDRANT_URL,
         qdrant_api_key=settings.QDRANT_API_KEY,
         edge_path=settings.INDEX_PATH / settings.QDRANT_COLLECTION,
         collection=settings.QDRANT_COLLECTION,
     )
+
+
+def open_catalog_index() -> VectorIndex:
+    """A new handle on the configured index, collection created if missing (caller closes it).
+
+    Raises IndexUnavailable (IndexLocked when another process owns the embedded index) or
+    IndexCorrupted.
+    """
+    index = build_catalog_index()
     try:
         index.ensure_collection()
     except Exception:

@@ -21,16 +21,19 @@ from qdrant_edge import (
     EdgeVectorParams,
     FieldCondition,
     Filter,
+    FloatIndexParams,
     HasIdCondition,
     HnswIndexConfig,
+    IntegerIndexParams,
+    KeywordIndexParams,
     MatchAny,
     MatchValue,
-    PayloadSchemaType,
     Point,
     Query,
     QueryRequest,
     RangeFloat,
     ScrollRequest,
+    SearchParams,
     UpdateOperation,
 )
 
@@ -51,16 +54,31 @@ from vector_index.base import (
 LOCK_FILE = "owner.lock"  # holds the owner's pid while a process has the index open
 SHARD_DIR = "shard"  # the Edge shard itself; a subdirectory so drop() can delete it whole
 
-_SCHEMA_TYPES = {
-    "keyword": PayloadSchemaType.Keyword,
-    "integer": PayloadSchemaType.Integer,
-    "float": PayloadSchemaType.Float,
-}
+# How the engine answers a filtered search, per segment: if fewer points match than
+# full_scan_threshold (in KB of vectors: ~6,600 of 384-d), it scores them all, exactly; if
+# more, it walks the HNSW graph, keeping matching points. A graph walk under a filter that
+# admits 10-45% of the points loses recall (genre filters: 0.90 at 100k TMDB-like vectors)
+# unless the graph has extra links among points sharing a value. We build those for genres
+# only, with payload_m=8: recall 0.98, optimize 45 s for those 100k, and 86 s instead of 69 s
+# for 100k random vectors (payload_m=16: 153 s). Links for every field cost 3x the build time;
+# years and vote counts are filtered by ranges, and languages are mostly "en" or rare.
+_PAYLOAD_GRAPH_FIELDS = {"genres"}
+_HNSW = HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, payload_m=8)
+# A wider beam for filtered graph walks: recall of chat-like filters 0.95 -> 0.98 at 100k,
+# same p50 (exact scoring of small filtered sets ignores it). Unfiltered searches keep 100.
+_FILTERED_SEARCH = SearchParams(hnsw_ef=200)
 
-# payload_m=0: no extra per-payload-value HNSW links. With them, building 100k random vectors
-# took ~3x longer (394 s vs 125 s on 2 shared cores) for no gain on our filters: selective
-# filters (below full_scan_threshold) are answered exactly from the payload indexes instead.
-_HNSW = HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000, payload_m=0)
+
+def _field_index_params(field_name: str, kind: str) -> Any:
+    graph = field_name in _PAYLOAD_GRAPH_FIELDS
+    if kind == "keyword":
+        return KeywordIndexParams(enable_hnsw=graph)
+    if kind == "integer":
+        return IntegerIndexParams(lookup=True, range=True, enable_hnsw=graph)
+    if kind == "float":
+        return FloatIndexParams(enable_hnsw=graph)
+    raise ValueError(f"no payload index type {kind!r} for field {field_name!r}")
+
 
 # A process probing the lock with lock_owner() holds it for an instant; retry past that.
 _LOCK_RETRY_SECONDS = 0.1
@@ -147,9 +165,8 @@ class QdrantEdgeIndex:
                 existing = shard.info().payload_schema
                 for field_name, kind in INDEXED_FIELDS.items():
                     if field_name not in existing:
-                        shard.update(
-                            UpdateOperation.create_field_index(field_name, _SCHEMA_TYPES[kind])
-                        )
+                        params = _field_index_params(field_name, kind)
+                        shard.update(UpdateOperation.create_field_index(field_name, params))
                 shard.flush()
 
     def optimize(self) -> None:
@@ -224,9 +241,10 @@ class QdrantEdgeIndex:
         self, vector: Sequence[float], *, limit: int = 10, filter: SearchFilter | None = None
     ) -> list[SearchHit]:
         query = as_vector(vector, self.vector_size)
+        params = None if filter is None or filter.is_empty() else _FILTERED_SEARCH
         with self._lock:
             shard = self._require_shard()
-            return self._query(shard, query, limit, edge_filter(filter))
+            return self._query(shard, query, limit, edge_filter(filter), params)
 
     def search_similar(
         self, point_id: int, *, limit: int = 10, filter: SearchFilter | None = None
@@ -236,7 +254,11 @@ class QdrantEdgeIndex:
             vector = self._stored_vector(shard, point_id)
             if vector is None:
                 raise PointNotFound(point_id)
-            return self._query(shard, vector, limit, edge_filter(filter, exclude=(point_id,)))
+            # Excluding the point alone is no filter worth a wider beam.
+            params = None if filter is None or filter.is_empty() else _FILTERED_SEARCH
+            return self._query(
+                shard, vector, limit, edge_filter(filter, exclude=(point_id,)), params
+            )
 
     def count(self, filter: SearchFilter | None = None) -> int:
         with self._lock:
@@ -308,12 +330,21 @@ class QdrantEdgeIndex:
             ) from exc
 
     def _query(
-        self, shard: EdgeShard, vector: list[float], limit: int, filter: Filter | None
+        self,
+        shard: EdgeShard,
+        vector: list[float],
+        limit: int,
+        filter: Filter | None,
+        params: SearchParams | None = None,
     ) -> list[SearchHit]:
         if limit < 1:
             return []
         request = QueryRequest(
-            limit=limit, query=Query.Nearest(vector), filter=filter, with_payload=True
+            limit=limit,
+            query=Query.Nearest(vector),
+            filter=filter,
+            params=params,
+            with_payload=True,
         )
         with self._engine_errors("search"):
             scored = shard.query(request)

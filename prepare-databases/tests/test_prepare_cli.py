@@ -126,3 +126,24 @@ def test_ingestion_killed_midway_completes_on_rerun_with_a_consistent_index(
     verify = run_cli("verify", env=env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "index points:    1500" in verify.stdout and "missing from index: 0" in verify.stdout
+
+
+@pytest.mark.slow
+def test_a_corrupted_index_is_reported_and_rebuilt_from_the_database(
+    cli_env, model_service_url, tmp_path
+):
+    env = {**cli_env, "MODEL_SERVICE_URL": model_service_url}
+    assert run_cli("ingest", "--source", "jsonl", "--data", str(FIXTURE), env=env).returncode == 0
+    shard = tmp_path / "var" / "index" / "movies" / "shard"
+    for path in shard.rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"\x00garbage" * 64)
+
+    verify = run_cli("verify", env=env)
+    assert verify.returncode == 2
+    assert "cannot be read" in verify.stderr and "rebuild-index" in verify.stderr
+
+    rebuild = run_cli("rebuild-index", env={**env, "MODEL_SERVICE_URL": "http://127.0.0.1:9"})
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert "6 movies, 6 points" in rebuild.stdout
+    assert run_cli("verify", env=env).returncode == 0
