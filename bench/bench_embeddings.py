@@ -18,10 +18,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -163,14 +165,38 @@ def movie_descriptions(count: int, *, words: int = 100, seed: int = 7) -> list[s
 class Timing:
     median_s: float
     runs_s: list[float]
+    client_cpu_s: float = 0.0  # median CPU time this process spent per run
 
     def per_second(self, items: int) -> float:
         return items / self.median_s
 
 
+def cpu_busy_fraction(interval_s: float = 0.25) -> float:
+    """Share of all cores busy over `interval_s` (Linux /proc/stat; 0.0 elsewhere)."""
+    try:
+        with open("/proc/stat") as stat:
+            before = [int(field) for field in stat.readline().split()[1:]]
+        time.sleep(interval_s)
+        with open("/proc/stat") as stat:
+            after = [int(field) for field in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    total = sum(after) - sum(before)
+    idle = (after[3] + after[4]) - (before[3] + before[4])
+    return 1.0 - idle / total if total else 0.0
+
+
+def wait_for_idle_cpu(threshold: float = 0.1, max_wait_s: float = 20.0) -> None:
+    """On a shared machine, start each timed round when other processes are quiet."""
+    deadline = time.monotonic() + max_wait_s
+    while cpu_busy_fraction() > threshold and time.monotonic() < deadline:
+        time.sleep(0.25)
+
+
 def time_calls(call: Callable[[], object], rounds: int) -> Timing:
     runs = []
     for _ in range(rounds):
+        wait_for_idle_cpu()
         started = time.perf_counter()
         call()
         runs.append(time.perf_counter() - started)
@@ -183,15 +209,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_service(port: int, threads: int) -> subprocess.Popen:
+def start_service(
+    port: int, threads: int, extra_env: list[str], log: IO[bytes]
+) -> subprocess.Popen:
+    """`python -m model_service` as deployed (INFO request logs, written to `log`)."""
     env = {
         **os.environ,
         "MODEL_SERVICE_HOST": "127.0.0.1",
         "MODEL_SERVICE_PORT": str(port),
         "MODEL_THREADS": str(threads),
-        "MODEL_SERVICE_LOG_LEVEL": "WARNING",  # one log line per request would cost CPU here
+        **dict(item.split("=", 1) for item in extra_env),
     }
-    return subprocess.Popen([sys.executable, "-m", "model_service"], cwd=REPO_ROOT, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "model_service"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_until_ready(base_url: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
@@ -212,26 +247,36 @@ def wait_until_ready(base_url: str, process: subprocess.Popen, timeout_s: float 
 
 
 async def concurrent_single_requests(
-    client: httpx.AsyncClient, texts: list[str], rounds: int
+    clients: list[httpx.AsyncClient], texts: list[str], rounds: int
 ) -> Timing:
-    async def one(text: str) -> None:
+    """Time bursts of one single-text request per text, all in flight at once."""
+
+    async def one(client: httpx.AsyncClient, text: str) -> None:
         response = await client.post("/v1/embeddings", json={"input": text})
         response.raise_for_status()
 
-    async def burst() -> float:
-        started = time.perf_counter()
-        await asyncio.gather(*(one(text) for text in texts))
-        return time.perf_counter() - started
+    async def burst() -> tuple[float, float]:
+        started, cpu_started = time.perf_counter(), time.process_time()
+        await asyncio.gather(
+            *(one(clients[i % len(clients)], text) for i, text in enumerate(texts))
+        )
+        return time.perf_counter() - started, time.process_time() - cpu_started
 
     for _ in range(3):  # warm-up: opens the connections and the server's code paths
         await burst()
-    runs = [await burst() for _ in range(rounds)]
-    return Timing(statistics.median(runs), runs)
+    runs, cpu = [], []
+    for _ in range(rounds):
+        await asyncio.to_thread(wait_for_idle_cpu)
+        wall_s, cpu_s = await burst()
+        runs.append(wall_s)
+        cpu.append(cpu_s)
+    return Timing(statistics.median(runs), runs, statistics.median(cpu))
 
 
 async def one_big_request(client: httpx.AsyncClient, texts: list[str], rounds: int) -> Timing:
     runs = []
     for _ in range(rounds):
+        await asyncio.to_thread(wait_for_idle_cpu)
         started = time.perf_counter()
         response = await client.post("/v1/embeddings", json={"input": texts})
         response.raise_for_status()
@@ -239,15 +284,32 @@ async def one_big_request(client: httpx.AsyncClient, texts: list[str], rounds: i
     return Timing(statistics.median(runs), runs)
 
 
+@dataclass(frozen=True)
+class ServiceTimings:
+    short_per_user: Timing  # one AsyncClient per simulated user
+    short_shared: Timing  # one AsyncClient for all 64 requests
+    long: Timing
+
+
 async def bench_service(
     base_url: str, queries: list[str], long_texts: list[str], rounds: int, long_rounds: int
-) -> tuple[Timing, Timing]:
+) -> ServiceTimings:
+    # 64 concurrent queries stand for 64 users behind several backend workers, each with its
+    # own client. One httpx pool holding 64 connections scans all of them for every request
+    # (O(n^2) per burst), which would measure httpcore rather than the service; it is timed
+    # too, for reference.
+    per_user = [httpx.AsyncClient(base_url=base_url, timeout=120) for _ in queries]
     limits = httpx.Limits(max_connections=len(queries), max_keepalive_connections=len(queries))
-    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
-        short = await concurrent_single_requests(client, queries, rounds)
-        await one_big_request(client, long_texts[:16], 1)  # warm-up
-        long = await one_big_request(client, long_texts, long_rounds)
-    return short, long
+    shared = httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits)
+    try:
+        short_per_user = await concurrent_single_requests(per_user, queries, rounds)
+        short_shared = await concurrent_single_requests([shared], queries, rounds)
+        await one_big_request(shared, long_texts[:16], 1)  # warm-up
+        long = await one_big_request(shared, long_texts, long_rounds)
+    finally:
+        for client in [*per_user, shared]:
+            await client.aclose()
+    return ServiceTimings(short_per_user, short_shared, long)
 
 
 def main() -> None:
@@ -256,6 +318,13 @@ def main() -> None:
     parser.add_argument("--long-texts", type=int, default=256, help="texts in the big request")
     parser.add_argument("--long-rounds", type=int, default=3, help="timed rounds of the big one")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="torch threads")
+    parser.add_argument(
+        "--service-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the service, e.g. EMBED_BATCH_WAIT_MS=5 (repeatable)",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -282,41 +351,57 @@ def main() -> None:
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    service = start_service(port, args.threads)
-    try:
-        wait_until_ready(base_url, service)
-        service_short, service_long = asyncio.run(
-            bench_service(base_url, queries, long_texts, args.rounds, args.long_rounds)
-        )
-    finally:
-        service.terminate()
-        service.wait(timeout=30)
+    with tempfile.NamedTemporaryFile(prefix="model-service-", suffix=".log", delete=False) as log:
+        service = start_service(port, args.threads, args.service_env, log)
+        try:
+            wait_until_ready(base_url, service)
+            timings = asyncio.run(
+                bench_service(base_url, queries, long_texts, args.rounds, args.long_rounds)
+            )
+        except Exception:
+            print(f"model service log: {log.name}", file=sys.stderr)
+            raise
+        finally:
+            service.terminate()
+            service.wait(timeout=30)
+    os.unlink(log.name)
 
     n_short, n_long = len(queries), len(long_texts)
-    short_ratio = service_short.per_second(n_short) / in_process_short.per_second(n_short)
-    long_ratio = service_long.median_s / in_process_long.median_s
+    in_process_rate = in_process_short.per_second(n_short)
+    service_rate = timings.short_per_user.per_second(n_short)
+    shared_rate = timings.short_shared.per_second(n_short)
+    long_ratio = timings.long.median_s / in_process_long.median_s
     print(
-        f"torch threads: {args.threads}; median of {args.rounds} rounds (short), "
+        f"torch threads: {args.threads}; medians of {args.rounds} rounds (short), "
         f"{args.long_rounds} (long)"
     )
     print(
-        f"{n_short} short queries, in-process encode (one batch): "
-        f"{in_process_short.per_second(n_short):7.1f} texts/s "
-        f"({in_process_short.median_s * 1000:.0f} ms)"
+        f"{n_short} short queries, in-process model.encode (one batch of {n_short}): "
+        f"{in_process_rate:6.1f} texts/s ({in_process_short.median_s * 1000:.0f} ms)"
     )
     print(
-        f"{n_short} short queries, {n_short} concurrent HTTP requests: "
-        f"{service_short.per_second(n_short):7.1f} texts/s "
-        f"({service_short.median_s * 1000:.0f} ms)"
-    )
-    print(f"  throughput ratio service / in-process: {short_ratio:.2f}  (target >= 0.8)")
-    print(
-        f"{n_long} ~100-word texts, in-process encode: {in_process_long.median_s:.2f} s "
-        f"({in_process_long.per_second(n_long):.1f} texts/s)"
+        f"{n_short} short queries, {n_short} concurrent HTTP requests (client per user): "
+        f"{service_rate:6.1f} texts/s ({timings.short_per_user.median_s * 1000:.0f} ms)"
     )
     print(
-        f"{n_long} ~100-word texts, one HTTP request:  {service_long.median_s:.2f} s "
-        f"({service_long.per_second(n_long):.1f} texts/s)"
+        f"  throughput ratio service / in-process: {service_rate / in_process_rate:.2f}"
+        "  (target >= 0.8)"
+    )
+    print(
+        f"  the httpx load generator itself used {timings.short_per_user.client_cpu_s * 1000:.0f}"
+        f" ms CPU per burst, on the same {os.cpu_count()} cores as the service"
+    )
+    print(
+        f"  same burst through one shared AsyncClient: {shared_rate:6.1f} texts/s "
+        f"(ratio {shared_rate / in_process_rate:.2f}; httpcore pool overhead included)"
+    )
+    print(
+        f"{n_long} ~100-word texts, in-process encode (batch 64): "
+        f"{in_process_long.median_s:.2f} s ({in_process_long.per_second(n_long):.1f} texts/s)"
+    )
+    print(
+        f"{n_long} ~100-word texts, one HTTP request: "
+        f"{timings.long.median_s:.2f} s ({timings.long.per_second(n_long):.1f} texts/s)"
     )
     print(f"  time ratio service / in-process: {long_ratio:.2f}  (target <= 1.1)")
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 
 from model_service.app import create_app
 from model_service.config import Settings, SettingsError
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
 
 
 def main() -> int:
@@ -21,6 +27,9 @@ def main() -> int:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it under the handler that was
+    # installed before it started: make that a clean exit (0) rather than death by signal.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     # One worker: the model lives in this process and the micro-batcher needs all requests on
     # one event loop to coalesce them. uvicorn handles SIGTERM/SIGINT with a graceful shutdown.
     uvicorn.run(

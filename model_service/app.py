@@ -94,6 +94,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await loading
         if slot.value is not None:
             await slot.value.stop()
+            close = getattr(slot.value.engine, "close", None)
+            if loading is not None and close is not None:  # only what this app loaded itself
+                close()
 
 
 def create_app(

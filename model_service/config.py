@@ -72,6 +72,8 @@ class Settings:
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     embed_max_batch: int = 64
     embed_batch_wait_ms: float = 2.0
+    embed_encode_batch: int = 16
+    embed_encode_workers: int | None = None  # None: one per MODEL_THREADS on CPU, else 1
     embed_max_inputs: int = 512
     embed_max_input_chars: int = 20_000
     host: str = "127.0.0.1"
@@ -85,9 +87,12 @@ class Settings:
         MODEL_EMBEDDING        sentence-transformers Hub id or local path; "minilm"/"default"
                                (or unset) = the packaged all-MiniLM-L6-v2
         MODEL_DEVICE           torch device, default "cpu"
-        MODEL_THREADS          torch intra-op threads, default os.cpu_count()
+        MODEL_THREADS          CPU threads for model compute, default os.cpu_count()
         EMBED_MAX_BATCH        texts per coalesced encode, default 64
         EMBED_BATCH_WAIT_MS    how long the batcher waits for more requests, default 2
+        EMBED_ENCODE_BATCH     texts per forward pass inside one encode, default 16
+        EMBED_ENCODE_WORKERS   concurrent encodes sharing MODEL_THREADS, default: one per
+                               thread on CPU (each with 1 torch thread), 1 on other devices
         EMBED_MAX_INPUTS       most texts in one request, default 512
         EMBED_MAX_INPUT_CHARS  longest accepted text, default 20000
         MODEL_SERVICE_HOST     bind address, default 127.0.0.1
@@ -107,6 +112,12 @@ class Settings:
             threads=_int_from_env(env, "MODEL_THREADS", os.cpu_count() or 1, minimum=1),
             embed_max_batch=_int_from_env(env, "EMBED_MAX_BATCH", 64, minimum=1),
             embed_batch_wait_ms=_float_from_env(env, "EMBED_BATCH_WAIT_MS", 2.0, minimum=0.0),
+            embed_encode_batch=_int_from_env(env, "EMBED_ENCODE_BATCH", 16, minimum=1),
+            embed_encode_workers=(
+                _int_from_env(env, "EMBED_ENCODE_WORKERS", 1, minimum=1)
+                if env.get("EMBED_ENCODE_WORKERS", "").strip()
+                else None
+            ),
             embed_max_inputs=_int_from_env(env, "EMBED_MAX_INPUTS", 512, minimum=1),
             embed_max_input_chars=_int_from_env(env, "EMBED_MAX_INPUT_CHARS", 20_000, minimum=1),
             host=env.get("MODEL_SERVICE_HOST", "").strip() or "127.0.0.1",

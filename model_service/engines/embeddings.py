@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import os
 import time
@@ -27,6 +28,10 @@ if TYPE_CHECKING:
 # HF_HUB_OFFLINE=0 in the environment to let the service download a Hub model.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Must be set before torch loads OpenMP. Spinning OpenMP workers (the default) steal the cores
+# the event loop needs and collapse when a core is contended: measured on 2 busy cores, 8
+# queries took 564 ms with spinning workers and 36 ms with passive ones (same when idle).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 logger = logging.getLogger("model_service.embeddings")
 
@@ -53,10 +58,16 @@ def model_identity(name_or_path: str) -> tuple[str, tuple[str, ...]]:
 
 
 class EmbeddingEngine:
-    """A SentenceTransformer loaded once; `embed`/`encode` are blocking and run in one thread.
+    """A SentenceTransformer loaded once; `embed`/`encode` block, one call at a time.
 
-    Texts are sorted by token count before they are cut into batches of `batch_size`, so each
-    batch pads to a similar length, and results come back in the caller's order.
+    Texts are sorted by token count and dealt out to `workers` threads, each encoding its share
+    (still sorted) in forward passes of `batch_size`, so every pass pads to a similar length;
+    results come back in the caller's order.
+
+    Why several workers with one torch thread each instead of one with several: for a model
+    this small, intra-op threading scales badly (64 short queries on 2 cores: one encode with
+    2 torch threads ~145 ms, two concurrent encodes with 1 thread each ~110 ms), and forward
+    passes of 16 pad less than passes of 64 (~15% faster on short queries, ~10% on overviews).
     """
 
     def __init__(
@@ -65,15 +76,25 @@ class EmbeddingEngine:
         *,
         model_id: str,
         aliases: tuple[str, ...] = (),
-        batch_size: int = 64,
+        batch_size: int = 16,
+        workers: int = 1,
     ) -> None:
         self._model = model
-        self._tokenizer = model.tokenizer
+        # A tokenizer of our own for counting: the shared one must keep the padding/truncation
+        # settings of the encode calls, because changing them while another thread encodes
+        # fails inside the Rust tokenizer ("Already borrowed").
+        self._count_tokenizer = copy.deepcopy(model.tokenizer)
         self.model_id = model_id
         self.aliases = aliases
         self.batch_size = batch_size
+        self.workers = max(1, workers)
         self.dimensions = int(model.get_embedding_dimension() or 0)
         self.max_seq_length = int(model.max_seq_length or 512)
+        self._pool = (
+            ThreadPoolExecutor(self.workers, thread_name_prefix="encode")
+            if self.workers > 1
+            else None
+        )
 
     @classmethod
     def load(
@@ -82,15 +103,25 @@ class EmbeddingEngine:
         *,
         device: str = "cpu",
         threads: int | None = None,
-        batch_size: int = 64,
+        batch_size: int = 16,
+        workers: int | None = None,
     ) -> EmbeddingEngine:
-        """Load a sentence-transformers model (Hub id or local directory) and warm it up."""
+        """Load a sentence-transformers model (Hub id or local directory) and warm it up.
+
+        `threads`: CPU threads for the model in total (default: torch's default);
+        `workers`: concurrent encodes sharing them (default: one per thread on CPU, else 1).
+        torch's thread count is process-wide: the engine loaded last sets it.
+        """
         import torch
 
+        if workers is None:
+            workers = (threads or torch.get_num_threads()) if device == "cpu" else 1
         if threads:
-            torch.set_num_threads(threads)
+            torch.set_num_threads(max(1, threads // workers))
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # a progress bar is noise in a service log
         try:
             model = SentenceTransformer(name_or_path, device=device)
         except Exception as exc:
@@ -105,10 +136,14 @@ class EmbeddingEngine:
                 f"Could not load embedding model {name_or_path!r} on device {device!r}: "
                 f"{type(exc).__name__}: {exc}.{hint}"
             ) from exc
+        # One encode on this thread first: it sets the tokenizer's padding/truncation state
+        # (the workers then only read it) and pays one-off initialisation before any request.
+        model.encode(["warm-up"], show_progress_bar=False)
         model_id, aliases = model_identity(name_or_path)
-        engine = cls(model, model_id=model_id, aliases=aliases, batch_size=batch_size)
-        # The first forward pass pays one-off initialisation; pay it before the first request.
-        engine.embed(["warm-up"])
+        engine = cls(
+            model, model_id=model_id, aliases=aliases, batch_size=batch_size, workers=workers
+        )
+        engine.embed(["warm-up"] * engine.workers)  # starts every worker thread
         return engine
 
     @classmethod
@@ -117,12 +152,17 @@ class EmbeddingEngine:
             settings.embedding_model,
             device=settings.device,
             threads=settings.threads,
-            batch_size=settings.embed_max_batch,
+            batch_size=settings.embed_encode_batch,
+            workers=settings.embed_encode_workers,
         )
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def count_tokens(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens the model reads per text: special tokens included, cut at max_seq_length."""
-        encoded = self._tokenizer(
+        encoded = self._count_tokenizer(
             list(texts),
             add_special_tokens=True,
             truncation=True,
@@ -145,8 +185,10 @@ class EmbeddingEngine:
     def _encode_by_length(self, texts: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         vectors = np.empty((len(texts), self.dimensions), dtype=np.float32)
         order = np.argsort(-lengths, kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+
+        def encode_rows(rows: np.ndarray) -> None:
+            # `rows` are sorted longest first; sentence-transformers keeps that order when it
+            # cuts them into forward passes of batch_size.
             vectors[rows] = self._model.encode(
                 [texts[i] for i in rows],
                 batch_size=self.batch_size,
@@ -154,6 +196,14 @@ class EmbeddingEngine:
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
+
+        if self._pool is None or len(order) == 1:
+            encode_rows(order)
+            return vectors
+        # Deal the sorted rows out like cards so every worker gets the same length profile.
+        shares = [order[k :: self.workers] for k in range(self.workers)]
+        for done in [self._pool.submit(encode_rows, rows) for rows in shares if len(rows)]:
+            done.result()
         return vectors
 
 
@@ -178,6 +228,10 @@ class MicroBatcher:
 
     Cancelled requests (client gone) are skipped or their result dropped. An exception from
     the engine fails only that batch's requests; the worker carries on.
+
+    The encode threads share the GIL with the event loop between torch ops, so Python work on
+    the loop during an encode slows it down (by far more than its own CPU time when the loop is
+    busy for long): one full batch usually beats several small overlapping ones.
     """
 
     def __init__(

@@ -1,0 +1,141 @@
+"""`python -m model_service` as a real process: readiness, HTTP embeddings, clean shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServiceProcess:
+    def __init__(self, tmp_path: Path, **env: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "model-service.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "model_service"],
+            cwd=REPO_ROOT,
+            env={**os.environ, "MODEL_SERVICE_PORT": str(self.port), "MODEL_THREADS": "1", **env},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_model(self, status: str, timeout_s: float = 60) -> httpx.Response:
+        """Poll /readyz until the embedding model reports `status`."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"service exited early:\n{self.log}"
+            try:
+                response = httpx.get(f"{self.base_url}/readyz", timeout=2)
+                if response.json()["models"]["embeddings"]["status"] == status:
+                    return response
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"model not {status} after {timeout_s} s:\n{self.log}")
+
+    def stop(self, sig: signal.Signals) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout=20)
+        finally:
+            self._log.close()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def start_service(tmp_path: Path) -> Iterator:
+    started: list[ServiceProcess] = []
+
+    def start(**env: str) -> ServiceProcess:
+        service = ServiceProcess(tmp_path, **env)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.kill()
+
+
+def test_serves_embeddings_over_http_and_stops_on_sigterm(start_service):
+    service = start_service()
+
+    ready = service.wait_for_model("ready")
+    response = httpx.post(
+        f"{service.base_url}/v1/embeddings",
+        json={"input": ["a scary movie about ghosts"], "model": "minilm"},
+        headers={"X-Request-ID": "process-test"},
+        timeout=30,
+    )
+    exit_code = service.stop(signal.SIGTERM)
+
+    assert ready.status_code == 200
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "process-test"
+    body = response.json()
+    assert body["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert len(body["data"][0]["embedding"]) == 384
+    assert exit_code == 0, service.log
+    assert "request_id=process-test method=POST path=/v1/embeddings status=200" in service.log
+    assert "Application shutdown complete" in service.log
+
+
+def test_a_model_that_cannot_load_leaves_the_service_up_and_unready(start_service, tmp_path):
+    missing = tmp_path / "no-model-here"
+    service = start_service(MODEL_EMBEDDING=str(missing))
+
+    failed = service.wait_for_model("failed")
+    alive = httpx.get(f"{service.base_url}/healthz", timeout=5)
+    refused = httpx.post(f"{service.base_url}/v1/embeddings", json={"input": "x"}, timeout=5)
+    exit_code = service.stop(signal.SIGINT)
+
+    assert failed.status_code == 503
+    assert str(missing) in failed.json()["error"]["message"]
+    assert alive.status_code == 200
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "model_load_failed"
+    assert "embedding model failed to load" in service.log
+    assert exit_code == 0, service.log
+
+
+def test_bad_configuration_exits_with_a_clear_message(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "model_service"],
+        cwd=REPO_ROOT,
+        env={**os.environ, "MODEL_SERVICE_PORT": "not-a-port"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "MODEL_SERVICE_PORT must be an integer, got 'not-a-port'" in result.stderr
