@@ -29,16 +29,43 @@ AUTHORED = HERE / "authored.jsonl"
 OUTPUT = HERE / "movies.jsonl"
 
 ALLOWED_GENRES = {
-    "Action", "Adventure", "Animation", "Comedy", "Crime", "Documentary",
-    "Drama", "Family", "Fantasy", "History", "Horror", "Music", "Mystery",
-    "Romance", "Science Fiction", "TV Movie", "Thriller", "War", "Western",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Family",
+    "Fantasy",
+    "History",
+    "Horror",
+    "Music",
+    "Mystery",
+    "Romance",
+    "Science Fiction",
+    "TV Movie",
+    "Thriller",
+    "War",
+    "Western",
 }
 KEY_TYPES = {
-    "tmdb_id": int, "title": str, "original_title": str, "year": int,
-    "release_date": (str, type(None)), "genres": list,
-    "original_language": str, "runtime": int, "director": str, "cast": list,
-    "keywords": list, "overview": str, "popularity": float,
-    "vote_average": float, "vote_count": int, "poster_path": (str, type(None)),
+    "tmdb_id": int,
+    "title": str,
+    "original_title": str,
+    "year": int,
+    "release_date": (str, type(None)),
+    "genres": list,
+    "original_language": str,
+    "runtime": int,
+    "director": str,
+    "cast": list,
+    "keywords": list,
+    "overview": str,
+    "popularity": float,
+    "vote_average": float,
+    "vote_count": int,
+    "poster_path": (str, type(None)),
 }
 MIN_ROWS = 320
 
@@ -58,7 +85,7 @@ def words(text):
 
 def shingles(text, n=6):
     w = words(text)
-    return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
 
 
 def load_csv_by_id(path):
@@ -134,7 +161,8 @@ def main():
             src = top.get(str(tid))
             try:
                 if src is None:
-                    fail(f"line {lineno}: tmdb_id {tid} ({a.get('title')!r}) not in {TOP10K_CSV.name}")
+                    title = a.get("title")
+                    fail(f"line {lineno}: tmdb_id {tid} ({title!r}) not in {TOP10K_CSV.name}")
                 row = build_row(a, src, meta)
                 validate(row, src["overview"])
                 rows.append(row)
