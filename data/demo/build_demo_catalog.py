@@ -22,33 +22,17 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1] / "backend"))
+
+from catalog.genres import GENRES  # noqa: E402 - the catalog's one vocabulary (no Django)
+
 SHARED = HERE.parents[2] / "shared" / "data"
 TOP10K_CSV = SHARED / "tmdb-top10k" / "top10K-TMDB-movies.csv"
 METADATA_CSV = SHARED / "the-movies-dataset" / "partial" / "movies_metadata.csv"
 AUTHORED = HERE / "authored.jsonl"
 OUTPUT = HERE / "movies.jsonl"
 
-ALLOWED_GENRES = {
-    "Action",
-    "Adventure",
-    "Animation",
-    "Comedy",
-    "Crime",
-    "Documentary",
-    "Drama",
-    "Family",
-    "Fantasy",
-    "History",
-    "Horror",
-    "Music",
-    "Mystery",
-    "Romance",
-    "Science Fiction",
-    "TV Movie",
-    "Thriller",
-    "War",
-    "Western",
-}
+ALLOWED_GENRES = set(GENRES)
 KEY_TYPES = {
     "tmdb_id": int,
     "title": str,

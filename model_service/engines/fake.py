@@ -52,3 +52,17 @@ class FakeEmbeddingEngine:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self.embed(texts).vectors
+
+
+class GatedEmbeddingEngine(FakeEmbeddingEngine):
+    """Blocks inside embed until the test opens `gate`, so a batch can be held in flight."""
+
+    def __init__(self) -> None:
+        super().__init__(dimensions=8)
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> Embeddings:
+        self.entered.set()
+        self.gate.wait(timeout=5)
+        return super().embed(texts)

@@ -4,24 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-from collections.abc import Sequence
 
 from model_service.app import create_app
-from model_service.engines.base import Embeddings
-from model_service.engines.fake import FakeEmbeddingEngine
-
-
-class GatedEngine(FakeEmbeddingEngine):
-    def __init__(self) -> None:
-        super().__init__(dimensions=8)
-        self.entered = threading.Event()
-        self.gate = threading.Event()
-
-    def embed(self, texts: Sequence[str]) -> Embeddings:
-        self.entered.set()
-        self.gate.wait(timeout=5)
-        return super().embed(texts)
+from model_service.engines.fake import GatedEmbeddingEngine
 
 
 async def post_then_disconnect(app, payload: dict, disconnect: asyncio.Event) -> list[dict]:
@@ -59,7 +44,7 @@ async def post_then_disconnect(app, payload: dict, disconnect: asyncio.Event) ->
 
 async def test_disconnected_request_is_not_encoded_and_others_are_served(settings, serve, caplog):
     caplog.set_level("INFO", logger="model_service.requests")
-    engine = GatedEngine()
+    engine = GatedEmbeddingEngine()
     app = create_app(settings, engine)
     async with serve(app) as client:
         busy = asyncio.ensure_future(client.post("/v1/embeddings", json={"input": "first"}))

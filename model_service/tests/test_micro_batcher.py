@@ -11,7 +11,7 @@ import pytest
 
 from model_service.engines.base import Embeddings
 from model_service.engines.embeddings import BatcherClosedError, MicroBatcher
-from model_service.engines.fake import FakeEmbeddingEngine
+from model_service.engines.fake import FakeEmbeddingEngine, GatedEmbeddingEngine
 
 
 class ExplodingEngine(FakeEmbeddingEngine):
@@ -22,20 +22,6 @@ class ExplodingEngine(FakeEmbeddingEngine):
             with self._lock:
                 self.calls.append(list(texts))
             raise ValueError("engine exploded")
-        return super().embed(texts)
-
-
-class GatedEngine(FakeEmbeddingEngine):
-    """Blocks inside embed until the test opens the gate, so batches can be held in flight."""
-
-    def __init__(self) -> None:
-        super().__init__(dimensions=8)
-        self.entered = threading.Event()
-        self.gate = threading.Event()
-
-    def embed(self, texts: Sequence[str]) -> Embeddings:
-        self.entered.set()
-        self.gate.wait(timeout=5)
         return super().embed(texts)
 
 
@@ -133,7 +119,7 @@ async def test_requests_arriving_within_the_wait_window_join_the_batch(engine):
 
 
 async def test_requests_queued_during_an_encode_form_the_next_batch_at_once():
-    engine = GatedEngine()
+    engine = GatedEmbeddingEngine()
     batcher = await started(engine, max_batch=64, max_wait_ms=500)
     try:
         first = asyncio.ensure_future(batcher.embed(["first"]))
@@ -186,7 +172,7 @@ async def test_a_wrong_number_of_vectors_fails_the_batch_not_the_worker():
 
 
 async def test_a_request_cancelled_while_queued_is_skipped():
-    engine = GatedEngine()
+    engine = GatedEmbeddingEngine()
     batcher = await started(engine, max_batch=64, max_wait_ms=1)
     try:
         first = asyncio.ensure_future(batcher.embed(["first"]))
@@ -208,7 +194,7 @@ async def test_a_request_cancelled_while_queued_is_skipped():
 
 
 async def test_a_request_cancelled_during_its_encode_does_not_break_the_others():
-    engine = GatedEngine()
+    engine = GatedEmbeddingEngine()
     batcher = await started(engine, max_batch=64, max_wait_ms=1)
     try:
         gone = asyncio.ensure_future(batcher.embed(["gone"]))
@@ -225,7 +211,7 @@ async def test_a_request_cancelled_during_its_encode_does_not_break_the_others()
 
 
 async def test_stop_fails_waiting_requests_and_refuses_new_ones():
-    engine = GatedEngine()
+    engine = GatedEmbeddingEngine()
     batcher = await started(engine, max_batch=1, max_wait_ms=1)
     in_flight = asyncio.ensure_future(batcher.embed(["in flight"]))
     await wait_for(engine.entered)
