@@ -23,12 +23,3 @@ def get_model_service_client() -> ModelServiceClient:
                 retries=settings.MODEL_SERVICE_RETRIES,
             )
         return _model_service
-
-
-def reset_model_service_client() -> None:
-    """Forget the cached client (tests that change MODEL_SERVICE_URL)."""
-    global _model_service
-    with _lock:
-        if _model_service is not None:
-            _model_service.close()
-        _model_service = None

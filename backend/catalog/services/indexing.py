@@ -96,10 +96,6 @@ def index_sync_pending(
     return done
 
 
-def index_delete_movies(*, index: VectorIndex, tmdb_ids: Sequence[int]) -> None:
-    index.delete(tmdb_ids)
-
-
 @dataclass
 class VerifyReport:
     movies: int = 0
