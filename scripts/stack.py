@@ -158,7 +158,9 @@ def run_stack(host: str, backend_port: int, model_port: int) -> int:
         stopping = True
         raise KeyboardInterrupt
 
+    # Explicitly, for both: a shell starting us in the background would have SIGINT ignored.
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     try:
         _run([PYTHON, "backend/manage.py", "migrate", "--noinput", "-v", "0"], env)
         print(f"Starting the model service on {model_url} (loading models)…", flush=True)
