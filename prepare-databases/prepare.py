@@ -81,16 +81,41 @@ def _wait_for_owner(owner_pid: int | None, timeout: float) -> int:
     return 0
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    from django.conf import settings
+class ModelServiceOnDemand:
+    """The model service client, with a local model service started on first use if none runs.
 
+    Commands that may embed nothing (a ratings-only source, a verify without unembedded rows)
+    then never wait for a model to load.
+    """
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self._stack = stack
+        self._client = None
+
+    def _ready_client(self):
+        if self._client is None:
+            from django.conf import settings
+
+            from clients.factories import get_model_service_client
+            from scripts.stack import ensure_model_service
+
+            self._stack.enter_context(ensure_model_service(settings.MODEL_SERVICE_URL))
+            self._client = get_model_service_client()
+        return self._client
+
+    def embed(self, texts, *, timeout=None):
+        return self._ready_client().embed(texts, timeout=timeout)
+
+    def embedding_model(self) -> str:
+        return self._ready_client().embedding_model()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
     from catalog.ingestion.sources import open_source
     from catalog.ingestion.sources.base import SourceError
     from catalog.models import Movie
     from catalog.services.ingestion import catalog_ingest
-    from clients.factories import get_model_service_client
     from clients.model_service import ModelServiceError
-    from scripts.stack import ensure_model_service
     from vector_index import IndexError as VectorIndexError
 
     setup_django()
@@ -112,10 +137,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
-        with ensure_model_service(settings.MODEL_SERVICE_URL):
+        with contextlib.ExitStack() as stack:
             report = catalog_ingest(
                 source=source,
-                embedder=get_model_service_client(),
+                embedder=ModelServiceOnDemand(stack),
                 index=index,
                 progress=not args.no_progress,
             )
@@ -137,11 +162,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from django.conf import settings
-
     from catalog.services.indexing import index_verify
-    from clients.factories import get_model_service_client
-    from scripts.stack import ensure_model_service
     from vector_index import IndexError as VectorIndexError
 
     setup_django()
@@ -165,11 +186,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 print("Mismatches found; run again with --repair to fix them.")
             return 0 if report.ok else 1
         with contextlib.ExitStack() as stack:
-            embedder = None
-            if report.without_vector:  # only then is the model service needed
-                stack.enter_context(ensure_model_service(settings.MODEL_SERVICE_URL))
-                embedder = get_model_service_client()
-            repaired = index_verify(index=index, repair=True, embedder=embedder)
+            repaired = index_verify(index=index, repair=True, embedder=ModelServiceOnDemand(stack))
         after = index_verify(index=index)
         print("after repair:")
         for line in repaired.lines()[-1:] + after.lines():

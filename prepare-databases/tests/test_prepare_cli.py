@@ -147,3 +147,12 @@ def test_a_corrupted_index_is_reported_and_rebuilt_from_the_database(
     assert rebuild.returncode == 0, rebuild.stderr
     assert "6 movies, 6 points" in rebuild.stdout
     assert run_cli("verify", env=env).returncode == 0
+
+
+def test_a_ratings_only_source_needs_no_model_service(cli_env):
+    folder = REPO / "backend" / "tests" / "ingestion_sources" / "fixtures" / "movies_dataset"
+    result = run_cli("ingest", "--source", "ratings", "--data", str(folder), "--no-progress",
+                     env=cli_env)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Starting a model service" not in result.stderr
+    assert "skipped (movie not in catalog)" in result.stdout

@@ -225,12 +225,13 @@ def catalog_ingest(
     and that process indexes them (see catalog.index_sync).
     """
     report = IngestionReport(source=source.name)
-    model = embedder.embedding_model()
+    model = ""  # asked of the model service only once there are movies to ingest
     genres = _GenreCache()
     bar = tqdm(desc=f"{source.name}", unit=" movies", disable=not progress, mininterval=0.5)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
         for window in _windows(source.movies(), window_size, report, bar):
+            model = model or embedder.embedding_model()
             t0 = time.perf_counter()
             planned, unchanged = _plan(window, source=source.name, model=model)
             report.unchanged += unchanged
