@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -60,6 +61,23 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is absent (real datasets live beside the project)")
     return SHARED_DATA
+
+
+# Tracked under neutral names, so no fixture looks like a copy of the real dataset (and none is:
+# the overviews are our own words); the source expects Kaggle's names, so tests get a folder
+# laid out as Kaggle ships it.
+KAGGLE_FIXTURES = Path(__file__).parent / "ingestion_sources" / "fixtures" / "kaggle"
+KAGGLE_NAMES = {"metadata.csv": "movies_metadata.csv", "ratings-sample.csv": "ratings_small.csv"}
+
+
+@pytest.fixture(scope="session")
+def kaggle_folder(tmp_path_factory) -> Path:
+    """A small "The Movies Dataset" folder: metadata with malformed rows, keywords, credits,
+    links and ratings."""
+    folder = tmp_path_factory.mktemp("kaggle")
+    for path in KAGGLE_FIXTURES.iterdir():
+        shutil.copy(path, folder / KAGGLE_NAMES.get(path.name, path.name))
+    return folder
 
 
 @pytest.fixture

@@ -150,8 +150,8 @@ def test_a_corrupted_index_is_reported_and_rebuilt_from_the_database(
 
 
 def test_a_ratings_only_source_needs_no_model_service(cli_env):
-    folder = REPO / "backend" / "tests" / "ingestion_sources" / "fixtures" / "movies_dataset"
-    result = run_cli("ingest", "--source", "ratings", "--data", str(folder), "--no-progress",
+    ratings = REPO / "backend/tests/ingestion_sources/fixtures/kaggle/ratings-sample.csv"
+    result = run_cli("ingest", "--source", "ratings", "--data", str(ratings), "--no-progress",
                      env=cli_env)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Starting a model service" not in result.stderr

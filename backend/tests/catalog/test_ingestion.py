@@ -191,9 +191,9 @@ def test_rebuild_restores_a_lost_index_from_the_database(fake_embedder, index_pa
 
 
 def test_kaggle_folder_summary_counts_malformed_rows_duplicates_and_ratings(
-    fake_embedder, catalog_index
+    fake_embedder, catalog_index, kaggle_folder
 ):
-    folder = Path(__file__).parents[1] / "ingestion_sources" / "fixtures" / "movies_dataset"
+    folder = kaggle_folder
 
     report = catalog_ingest(
         source=open_source("movies-dataset", folder),

@@ -14,11 +14,9 @@ from catalog.ingestion.sources.movies_dataset import _director_from_crew_text, _
 
 from .helpers import FIXTURES, partition, reasons, shared_file
 
-FOLDER = FIXTURES / "movies_dataset"
 
-
-def test_metadata_row_enriched_with_keywords_and_credits() -> None:
-    records, _ = partition(open_source("movies-dataset", FOLDER).movies())
+def test_metadata_row_enriched_with_keywords_and_credits(kaggle_folder) -> None:
+    records, _ = partition(open_source("movies-dataset", kaggle_folder).movies())
 
     assert records[0] == MovieRecord(
         tmdb_id=862,
@@ -28,8 +26,8 @@ def test_metadata_row_enriched_with_keywords_and_credits() -> None:
         release_date=date(1995, 10, 30),
         genres=("Animation", "Comedy", "Family"),
         overview=(
-            "Led by Woody, Andy's toys live happily in his room until Andy's birthday brings "
-            "Buzz Lightyear onto the scene."
+            "Toys that come alive when nobody watches squabble over a shiny new astronaut "
+            "figure, then team up to get home."
         ),
         original_language="en",
         runtime=81,
@@ -45,8 +43,8 @@ def test_metadata_row_enriched_with_keywords_and_credits() -> None:
     )
 
 
-def test_empty_overview_stays_empty_and_broken_enrichment_is_tolerated() -> None:
-    records, _ = partition(open_source("movies-dataset", FOLDER).movies())
+def test_empty_overview_stays_empty_and_broken_enrichment_is_tolerated(kaggle_folder) -> None:
+    records, _ = partition(open_source("movies-dataset", kaggle_folder).movies())
     jumanji = records[1]
 
     assert jumanji.overview == ""
@@ -55,8 +53,8 @@ def test_empty_overview_stays_empty_and_broken_enrichment_is_tolerated() -> None
     assert jumanji.cast == ("Robin Williams",)
 
 
-def test_unknown_values_become_none_or_empty() -> None:
-    records, _ = partition(open_source("movies-dataset", FOLDER).movies())
+def test_unknown_values_become_none_or_empty(kaggle_folder) -> None:
+    records, _ = partition(open_source("movies-dataset", kaggle_folder).movies())
     by_id = {r.tmdb_id: r for r in records}
 
     nothing = by_id[4100]
@@ -71,8 +69,8 @@ def test_unknown_values_become_none_or_empty() -> None:
     assert (hostile.genres, hostile.year, hostile.release_date) == ((), 1999, None)
 
 
-def test_shifted_and_bad_rows_are_skipped_duplicates_are_not() -> None:
-    records, skipped = partition(open_source("movies-dataset", FOLDER).movies())
+def test_shifted_and_bad_rows_are_skipped_duplicates_are_not(kaggle_folder) -> None:
+    records, skipped = partition(open_source("movies-dataset", kaggle_folder).movies())
 
     assert [r.tmdb_id for r in records] == [862, 8844, 862, 4100, 4200, 4300]
     assert records[2].title == "Toy Story (duplicate)"  # duplicates are the service's job
@@ -85,8 +83,8 @@ def test_shifted_and_bad_rows_are_skipped_duplicates_are_not() -> None:
     assert "id field '1997-08-20'" in skipped[1].detail
 
 
-def test_ratings_are_mapped_to_tmdb_ids_through_links_csv() -> None:
-    source = open_source("movies-dataset", FOLDER)
+def test_ratings_are_mapped_to_tmdb_ids_through_links_csv(kaggle_folder) -> None:
+    source = open_source("movies-dataset", kaggle_folder)
     ratings, skipped = partition(source.ratings())
 
     assert source.has_ratings is True
@@ -105,17 +103,17 @@ def test_ratings_are_mapped_to_tmdb_ids_through_links_csv() -> None:
     ]
 
 
-def test_links_small_is_used_when_links_csv_is_absent(tmp_path) -> None:
+def test_links_small_is_used_when_links_csv_is_absent(kaggle_folder, tmp_path) -> None:
     for name in ("movies_metadata.csv", "links_small.csv", "ratings_small.csv"):
-        shutil.copy(FOLDER / name, tmp_path / name)
+        shutil.copy(kaggle_folder / name, tmp_path / name)
 
     ratings, _ = partition(open_source("movies-dataset", tmp_path).ratings())
 
     assert [r.tmdb_id for r in ratings] == [999999, 8844, 8844]
 
 
-def test_metadata_alone_is_enough(tmp_path) -> None:
-    shutil.copy(FOLDER / "movies_metadata.csv", tmp_path / "movies_metadata.csv")
+def test_metadata_alone_is_enough(kaggle_folder, tmp_path) -> None:
+    shutil.copy(kaggle_folder / "movies_metadata.csv", tmp_path / "movies_metadata.csv")
 
     source = open_source("movies-dataset", tmp_path / "movies_metadata.csv")
     records, _ = partition(source.movies())
@@ -125,26 +123,26 @@ def test_metadata_alone_is_enough(tmp_path) -> None:
     assert (records[0].keywords, records[0].cast, records[0].director) == ((), (), "")
 
 
-def test_ratings_options_and_errors(tmp_path) -> None:
-    assert open_source("movies-dataset", FOLDER, include_ratings=False).has_ratings is False
+def test_ratings_options_and_errors(kaggle_folder, tmp_path) -> None:
+    assert open_source("movies-dataset", kaggle_folder, include_ratings=False).has_ratings is False
     with pytest.raises(SourceError, match=r"'ratings\.csv' not found"):
-        open_source("movies-dataset", FOLDER, ratings_file="ratings.csv")
+        open_source("movies-dataset", kaggle_folder, ratings_file="ratings.csv")
     for name in ("movies_metadata.csv", "ratings_small.csv"):
-        shutil.copy(FOLDER / name, tmp_path / name)
+        shutil.copy(kaggle_folder / name, tmp_path / name)
     with pytest.raises(SourceError, match=r"links\.csv or links_small\.csv"):
         open_source("movies-dataset", tmp_path)
     with pytest.raises(SourceError, match="metadata not found"):
         open_source("movies-dataset", FIXTURES / "movielens")
 
 
-def test_enrichment_is_loaded_only_for_catalog_ids() -> None:
-    keywords = _read_keywords(FOLDER / "keywords.csv", wanted={862, 4200})
+def test_enrichment_is_loaded_only_for_catalog_ids(kaggle_folder) -> None:
+    keywords = _read_keywords(kaggle_folder / "keywords.csv", wanted={862, 4200})
 
     assert keywords == {862: ("jealousy", "toy", "boy", "friendship"), 4200: ()}
 
 
-def test_credits_fields_larger_than_csv_default_limit(tmp_path) -> None:
-    shutil.copy(FOLDER / "movies_metadata.csv", tmp_path / "movies_metadata.csv")
+def test_credits_fields_larger_than_csv_default_limit(kaggle_folder, tmp_path) -> None:
+    shutil.copy(kaggle_folder / "movies_metadata.csv", tmp_path / "movies_metadata.csv")
     cast = [{"name": f"Actor {i}", "order": i, "character": "x" * 200} for i in range(1000)]
     assert len(repr(cast)) > 131_072  # csv's default field_size_limit
     with (tmp_path / "credits.csv").open("w", newline="", encoding="utf-8") as handle:

@@ -11,11 +11,9 @@ from catalog.ingestion.sources import SourceError, open_source
 
 from .helpers import FIXTURES, partition, reasons, shared_file
 
-FOLDER = FIXTURES / "movies_dataset"
 
-
-def test_folder_ratings_are_mapped_and_movies_are_empty() -> None:
-    source = open_source("ratings", FOLDER)
+def test_folder_ratings_are_mapped_and_movies_are_empty(kaggle_folder) -> None:
+    source = open_source("ratings", kaggle_folder)
     ratings, skipped = partition(source.ratings())
 
     assert source.has_ratings is True
@@ -27,9 +25,9 @@ def test_folder_ratings_are_mapped_and_movies_are_empty() -> None:
     assert reasons(skipped) == {"unknown movie": 2, "invalid rating": 1, "invalid id": 1}
 
 
-def test_path_to_the_ratings_file_finds_links_beside_it(tmp_path) -> None:
-    shutil.copy(FOLDER / "ratings_small.csv", tmp_path / "my-ratings.csv")
-    shutil.copy(FOLDER / "links_small.csv", tmp_path / "links_small.csv")
+def test_path_to_the_ratings_file_finds_links_beside_it(kaggle_folder, tmp_path) -> None:
+    shutil.copy(kaggle_folder / "ratings_small.csv", tmp_path / "my-ratings.csv")
+    shutil.copy(kaggle_folder / "links_small.csv", tmp_path / "links_small.csv")
 
     source = open_source("ratings", tmp_path / "my-ratings.csv")
     ratings, _ = partition(source.ratings())
@@ -37,12 +35,12 @@ def test_path_to_the_ratings_file_finds_links_beside_it(tmp_path) -> None:
     assert [r.tmdb_id for r in ratings] == [999999, 8844, 8844]
 
 
-def test_ratings_file_option_and_errors(tmp_path) -> None:
+def test_ratings_file_option_and_errors(kaggle_folder, tmp_path) -> None:
     with pytest.raises(SourceError, match="No ratings file"):
         open_source("ratings", FIXTURES / "tmdb_csv")
     with pytest.raises(SourceError, match=r"'ratings\.csv' not found"):
-        open_source("ratings", FOLDER, ratings_file="ratings.csv")
-    shutil.copy(FOLDER / "ratings_small.csv", tmp_path / "ratings.csv")
+        open_source("ratings", kaggle_folder, ratings_file="ratings.csv")
+    shutil.copy(kaggle_folder / "ratings_small.csv", tmp_path / "ratings.csv")
     with pytest.raises(SourceError, match="No links file"):
         open_source("ratings", tmp_path, ratings_file="ratings.csv")
     with pytest.raises(SourceError, match="not found"):
