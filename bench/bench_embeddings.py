@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -256,11 +256,17 @@ async def concurrent_single_requests(
         response = await client.post("/v1/embeddings", json={"input": text})
         response.raise_for_status()
 
+    return await time_bursts(
+        lambda: [one(clients[i % len(clients)], text) for i, text in enumerate(texts)], rounds
+    )
+
+
+async def time_bursts(requests: Callable[[], list[Awaitable[object]]], rounds: int) -> Timing:
+    """Median wall time (and this process's CPU time) of sending a burst all at once."""
+
     async def burst() -> tuple[float, float]:
         started, cpu_started = time.perf_counter(), time.process_time()
-        await asyncio.gather(
-            *(one(clients[i % len(clients)], text) for i, text in enumerate(texts))
-        )
+        await asyncio.gather(*requests())
         return time.perf_counter() - started, time.process_time() - cpu_started
 
     for _ in range(3):  # warm-up: opens the connections and the server's code paths
@@ -315,22 +321,13 @@ async def concurrent_raw_requests(
 ) -> Timing:
     """Like concurrent_single_requests, one connection per simulated user, with RawConnection."""
     bodies = [json.dumps({"input": text}).encode() for text in texts]
-
-    async def burst() -> tuple[float, float]:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        pairs = zip(connections, bodies, strict=True)
-        await asyncio.gather(*(conn.post_json("/v1/embeddings", body) for conn, body in pairs))
-        return time.perf_counter() - started, time.process_time() - cpu_started
-
-    for _ in range(3):
-        await burst()
-    runs, cpu = [], []
-    for _ in range(rounds):
-        await asyncio.to_thread(wait_for_idle_cpu)
-        wall_s, cpu_s = await burst()
-        runs.append(wall_s)
-        cpu.append(cpu_s)
-    return Timing(statistics.median(runs), runs, statistics.median(cpu))
+    return await time_bursts(
+        lambda: [
+            conn.post_json("/v1/embeddings", body)
+            for conn, body in zip(connections, bodies, strict=True)
+        ],
+        rounds,
+    )
 
 
 async def one_big_request(client: httpx.AsyncClient, texts: list[str], rounds: int) -> Timing:
