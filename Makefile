@@ -23,9 +23,11 @@ $(PY):
 
 # torch is pinned to 2.13.0 in requirements/model-service.txt; installed first and alone so
 # the resolver never reaches for a CUDA build.
-$(RUN_STAMP): requirements/model-service.txt requirements/backend.txt | $(PY)
+# llama-cpp-python is compiled on the first install (~8 min on 2 cores); pip keeps the wheel.
+$(RUN_STAMP): requirements/model-service.txt requirements/backend.txt pyproject.toml | $(PY)
 	$(PIP) install --quiet "torch==2.13.0"
 	$(PIP) install --quiet -r requirements/model-service.txt -r requirements/backend.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
 $(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt

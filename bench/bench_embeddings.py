@@ -219,6 +219,7 @@ def start_service(
         "MODEL_SERVICE_HOST": "127.0.0.1",
         "MODEL_SERVICE_PORT": str(port),
         "MODEL_THREADS": str(threads),
+        "MODEL_GENERATOR": "none",  # embeddings only: no language model competing for cores
         **dict(item.split("=", 1) for item in extra_env),
     }
     return subprocess.Popen(

@@ -68,6 +68,7 @@ def ingest_via_cli(csv_path: Path, limit: int | None, workdir: Path) -> tuple[fl
         MARQUEE_VAR_DIR=str(workdir / "var"),
         MODEL_SERVICE_URL=f"http://127.0.0.1:{port}",
         DATABASE_URL="",
+        MODEL_GENERATOR="none",  # ingestion only embeds
     )
     model = model_service_process("127.0.0.1", port, env).start()
     try:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["bench_embeddings.py", "bench_search.py", "bench_ingest.py"]
+SCRIPTS = ["bench_embeddings.py", "bench_search.py", "bench_ingest.py", "bench_generation.py"]
 
 
 def main() -> int:

@@ -1,8 +1,11 @@
 # Backend image (Django + gunicorn, no torch). Hardened in the containerised-deployment issue.
 FROM python:3.11.7-slim-bookworm
 WORKDIR /app
+# movie_constraints (shared with the model service) is imported from /app.
+ENV PYTHONPATH=/app
 COPY requirements/backend.txt requirements/backend.txt
 RUN pip install --no-cache-dir -r requirements/backend.txt
+COPY movie_constraints movie_constraints
 COPY backend backend
 COPY data data
 COPY prepare-databases prepare-databases

@@ -76,6 +76,17 @@ class Settings:
     embed_encode_workers: int | None = None  # None: one per MODEL_THREADS on CPU, else 1
     embed_max_inputs: int = 512
     embed_max_input_chars: int = 20_000
+    generator: str = "llama-cpp:default"
+    generator_context: int = 4096
+    generator_max_tokens: int = 1024
+    generator_queue: int = 4
+    generator_timeout_s: float = 120.0
+    generator_api_key: str | None = None
+    generator_warmup: bool = True
+    model_cache_dir: Path | None = None
+    enrich_timeout_s: float = 20.0
+    enrich_cache_size: int = 512
+    enrich_json_schema: bool = True
     host: str = "127.0.0.1"
     port: int = 8001
     log_level: str = "INFO"
@@ -95,6 +106,24 @@ class Settings:
                                thread on CPU (each with 1 torch thread), 1 on other devices
         EMBED_MAX_INPUTS       most texts in one request, default 512
         EMBED_MAX_INPUT_CHARS  longest accepted text, default 20000
+        MODEL_GENERATOR        the language model: llama-cpp:default (packaged Qwen2.5-Coder-
+                               1.5B-Instruct Q4_K_M), llama-cpp:smollm2, llama-cpp:<file.gguf>,
+                               hf:<hub id or directory>[#<file.gguf>], openai:<base url>[#<model>],
+                               or none (embeddings only)
+        GEN_CONTEXT_LENGTH     context window in tokens (llama.cpp, transformers), default 4096
+        GEN_MAX_TOKENS         cap on max_tokens per completion, default 1024
+        GEN_QUEUE_SIZE         requests that may wait for the generator, default 4; more get
+                               503 + Retry-After
+        GEN_TIMEOUT_S          longest a completion may take, waiting included, default 120
+        GEN_API_KEY            bearer token for an openai: upstream
+        GEN_WARMUP             1 (default): process the static enrichment prompt once at start,
+                               so the first request finds it in the KV cache; 0 = off
+        MODEL_CACHE_DIR        where assembled model files live, default ~/.cache/marquee/models
+        ENRICH_TIMEOUT_S       longest an enrichment may take before falling back, default 20
+        ENRICH_CACHE_SIZE      enrichments remembered (LRU), default 512; 0 disables
+        ENRICH_JSON_SCHEMA     1 (default): constrain the model's answer to the JSON schema
+                               where the generator can; 0: free text, parsed and repaired
+                               (faster on llama.cpp: no grammar over a 152k-token vocabulary)
         MODEL_SERVICE_HOST     bind address, default 127.0.0.1
         MODEL_SERVICE_PORT     port, default 8001
         MODEL_SERVICE_LOG_LEVEL  logging level, default INFO
@@ -120,6 +149,22 @@ class Settings:
             ),
             embed_max_inputs=_int_from_env(env, "EMBED_MAX_INPUTS", 512, minimum=1),
             embed_max_input_chars=_int_from_env(env, "EMBED_MAX_INPUT_CHARS", 20_000, minimum=1),
+            generator=env.get("MODEL_GENERATOR", "").strip() or "llama-cpp:default",
+            generator_context=_int_from_env(env, "GEN_CONTEXT_LENGTH", 4096, minimum=256),
+            generator_max_tokens=_int_from_env(env, "GEN_MAX_TOKENS", 1024, minimum=1),
+            generator_queue=_int_from_env(env, "GEN_QUEUE_SIZE", 4, minimum=0),
+            generator_timeout_s=_float_from_env(env, "GEN_TIMEOUT_S", 120.0, minimum=1.0),
+            generator_api_key=env.get("GEN_API_KEY", "").strip() or None,
+            generator_warmup=_int_from_env(env, "GEN_WARMUP", 1, minimum=0, maximum=1) == 1,
+            model_cache_dir=(
+                Path(env["MODEL_CACHE_DIR"]).expanduser()
+                if env.get("MODEL_CACHE_DIR", "").strip()
+                else None
+            ),
+            enrich_timeout_s=_float_from_env(env, "ENRICH_TIMEOUT_S", 20.0, minimum=0.1),
+            enrich_cache_size=_int_from_env(env, "ENRICH_CACHE_SIZE", 512, minimum=0),
+            enrich_json_schema=_int_from_env(env, "ENRICH_JSON_SCHEMA", 1, minimum=0, maximum=1)
+            == 1,
             host=env.get("MODEL_SERVICE_HOST", "").strip() or "127.0.0.1",
             port=_int_from_env(env, "MODEL_SERVICE_PORT", 8001, minimum=1, maximum=65535),
             log_level=log_level,

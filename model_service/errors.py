@@ -19,6 +19,8 @@ _ERROR_TYPES = {
     404: "invalid_request_error",
     405: "invalid_request_error",
     413: "invalid_request_error",
+    499: "invalid_request_error",
+    504: "timeout",
     415: "invalid_request_error",
     422: "invalid_request_error",
     500: "server_error",
@@ -37,8 +39,10 @@ class ModelServiceError(Exception):
         param: str | None = None,
         *,
         type: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
+        self.headers = headers
         self.status = status
         self.code = code
         self.message = message
@@ -58,7 +62,7 @@ def error_response(exc: ModelServiceError, headers: dict[str, str] | None = None
     return JSONResponse(
         error_body(exc.message, type=exc.type, code=exc.code, param=exc.param),
         status_code=exc.status,
-        headers=headers,
+        headers=headers or exc.headers,
     )
 
 
@@ -139,7 +143,8 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
             404,
             "not_found",
             f"No route {request.method} {request.url.path}. "
-            "Available: GET /healthz, GET /readyz, GET /v1/models, POST /v1/embeddings.",
+            "Available: GET /healthz, GET /readyz, GET /metrics, GET /v1/models, "
+            "POST /v1/embeddings, POST /v1/chat/completions, POST /v1/enrich.",
         )
     elif exc.status_code == 405:
         error = ModelServiceError(

@@ -9,6 +9,8 @@ import uuid
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from model_service.metrics import ServiceMetrics
+
 logger = logging.getLogger("model_service.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -24,6 +26,13 @@ def _client_request_id(scope: Scope) -> str | None:
     return None
 
 
+def _endpoint(scope: Scope) -> str:
+    # The matched route's template, so metrics have one series per endpoint rather than one
+    # per URL a client made up.
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
 class RequestLogMiddleware:
     """Echoes X-Request-ID (or makes one up) and logs id, method, path, status and latency.
 
@@ -31,8 +40,9 @@ class RequestLogMiddleware:
     so it costs microseconds and leaves client-disconnect detection to the endpoints.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,11 +63,16 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None:
+                endpoint = _endpoint(scope)
+                self.metrics.requests.labels(endpoint, scope["method"], str(status)).inc()
+                self.metrics.latency.labels(endpoint).observe(elapsed)
             logger.info(
                 "request_id=%s method=%s path=%s status=%d latency_ms=%.1f",
                 request_id,
                 scope["method"],
                 scope["path"],
                 status,
-                (time.perf_counter() - started) * 1000,
+                elapsed * 1000,
             )

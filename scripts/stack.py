@@ -127,7 +127,8 @@ def ensure_model_service(url: str, *, timeout: float = 300) -> Iterator[ManagedP
             "wait for the model service to finish loading, or free the port."
         )
     print(f"Starting a model service at {url} for this command…", file=sys.stderr)
-    proc = model_service_process(parsed.hostname, port, child_env()).start()
+    # Only embeddings are needed here: no language model to load (seconds, ~2 GB of RAM).
+    proc = model_service_process(parsed.hostname, port, child_env(MODEL_GENERATOR="none")).start()
     try:
         proc.wait_ready(timeout)
         yield proc

@@ -10,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.documents import LANGUAGE_NAMES
-from catalog.genres import GENRES, normalize_genre
 from catalog.models import Movie
 from catalog.selectors import (
     MovieQuery,
@@ -22,6 +21,7 @@ from catalog.selectors import (
 )
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
+from movie_constraints import GENRES, normalize_genre
 
 _LANGUAGE_CODES = {name.casefold(): code for code, name in LANGUAGE_NAMES.items()}
 

@@ -22,9 +22,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parents[1] / "backend"))
+sys.path.insert(0, str(HERE.parents[1]))
 
-from catalog.genres import GENRES  # noqa: E402 - the catalog's one vocabulary (no Django)
+from movie_constraints import GENRES  # noqa: E402 - the catalog's one vocabulary
 
 SHARED = HERE.parents[2] / "shared" / "data"
 TOP10K_CSV = SHARED / "tmdb-top10k" / "top10K-TMDB-movies.csv"

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import copy
 import logging
-import os
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -22,16 +21,6 @@ from model_service.engines.base import EmbeddingBackend, Embeddings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
-
-# The Hub client reads these once, at import: set them before sentence_transformers is imported
-# so a model that is not on disk fails at once instead of hanging on the network. Set
-# HF_HUB_OFFLINE=0 in the environment to let the service download a Hub model.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-# Must be set before torch loads OpenMP. Spinning OpenMP workers (the default) steal the cores
-# the event loop needs and collapse when a core is contended: measured on 2 busy cores, 8
-# queries took 564 ms with spinning workers and 36 ms with passive ones (same when idle).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 logger = logging.getLogger("model_service.embeddings")
 

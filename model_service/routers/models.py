@@ -26,8 +26,22 @@ def _embedding_card(request: Request, slot: ModelSlot) -> ModelCard:
     return ModelCard(id=engine.model_id, created=slot.ready_at or 0, **extra)
 
 
-# One card builder per slot kind; the LLM slot adds its own.
-_CARD_BUILDERS = {"embeddings": _embedding_card}
+def _generator_card(request: Request, slot: ModelSlot) -> ModelCard:
+    settings = request.app.state.settings
+    generator = slot.get().generator
+    extra: dict[str, Any] = {
+        "kind": "generator",
+        "engine": type(generator).__name__,
+        "family": generator.family,
+        "context_length": generator.context_length,
+        "max_tokens_cap": settings.generator_max_tokens,
+        "json_schema": generator.supports_json_schema,
+    }
+    return ModelCard(id=generator.model_id, created=slot.ready_at or 0, **extra)
+
+
+# One card builder per slot kind.
+_CARD_BUILDERS = {"embeddings": _embedding_card, "generator": _generator_card}
 
 
 def _cards(request: Request) -> list[ModelCard]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from model_service.app import create_app
@@ -23,6 +26,8 @@ def settings() -> Settings:
         embed_batch_wait_ms=2.0,
         embed_max_inputs=512,
         embed_max_input_chars=20_000,
+        generator="none",
+        generator_warmup=False,
     )
 
 
@@ -53,3 +58,29 @@ async def client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     async with running(create_app(settings, fake_engine)) as client:
         yield client
+
+
+@contextlib.contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a loopback port in a thread; yields its base URL.
+
+    For what the in-process transport cannot show: bytes streamed as they are produced, and
+    a client that really hangs up.
+    """
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(500):
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        assert server.started, "test server did not start"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -12,11 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 pytestmark = pytest.mark.slow
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+CHAT_SERIES = 'marquee_http_requests_total{endpoint="/v1/chat/completions",method="POST"'
+CHAT_200 = CHAT_SERIES + ',status="200"}'
 
 
 def free_port() -> int:
@@ -34,7 +38,13 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "model_service"],
             cwd=REPO_ROOT,
-            env={**os.environ, "MODEL_SERVICE_PORT": str(self.port), "MODEL_THREADS": "1", **env},
+            env={
+                **os.environ,
+                "MODEL_SERVICE_PORT": str(self.port),
+                "MODEL_THREADS": "1",
+                "MODEL_GENERATOR": "none",
+                **env,
+            },
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
@@ -43,14 +53,16 @@ class ServiceProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_for_model(self, status: str, timeout_s: float = 60) -> httpx.Response:
-        """Poll /readyz until the embedding model reports `status`."""
+    def wait_for_model(
+        self, status: str, timeout_s: float = 60, kind: str = "embeddings"
+    ) -> httpx.Response:
+        """Poll /readyz until the model of `kind` reports `status`."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"service exited early:\n{self.log}"
             try:
                 response = httpx.get(f"{self.base_url}/readyz", timeout=2)
-                if response.json()["models"]["embeddings"]["status"] == status:
+                if response.json()["models"].get(kind, {}).get("status") == status:
                     return response
             except httpx.TransportError:
                 pass
@@ -107,6 +119,44 @@ def test_serves_embeddings_over_http_and_stops_on_sigterm(start_service):
     assert exit_code == 0, service.log
     assert "request_id=process-test method=POST path=/v1/embeddings status=200" in service.log
     assert "Application shutdown complete" in service.log
+
+
+@pytest.mark.slow
+def test_serves_a_real_language_model_to_an_openai_client(start_service):
+    service = start_service(MODEL_GENERATOR="llama-cpp:smollm2", MODEL_THREADS="2")
+    service.wait_for_model("ready", kind="generator")
+    ready = service.wait_for_model("ready")
+    client = openai.OpenAI(base_url=f"{service.base_url}/v1", api_key="unused", max_retries=0)
+    listed = [model.id for model in client.models.list()]
+    chunks = list(
+        client.chat.completions.create(
+            model="smollm2-135m-instruct-q4_1",
+            messages=[{"role": "user", "content": "Name a famous movie about a shark."}],
+            max_tokens=24,
+            temperature=0,
+            stream=True,
+        )
+    )
+    enriched = httpx.post(
+        f"{service.base_url}/v1/enrich",
+        json={"message": "a French comedy from the 90s"},
+        timeout=60,
+    )
+    metrics = httpx.get(f"{service.base_url}/metrics", timeout=5).text
+    exit_code = service.stop(signal.SIGTERM)
+
+    assert ready.status_code == 200
+    assert "smollm2-135m-instruct-q4_1" in listed
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text.strip()
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
+    assert enriched.status_code == 200
+    body = enriched.json()
+    assert body["language"] == "fr" and (body["year_min"], body["year_max"]) == (1990, 1999)
+    assert body["model"] == "smollm2-135m-instruct-q4_1"
+    assert CHAT_200 + " 1.0" in metrics
+    assert "marquee_generated_tokens_total" in metrics
+    assert exit_code == 0, service.log
 
 
 def test_a_model_that_cannot_load_leaves_the_service_up_and_unready(start_service, tmp_path):

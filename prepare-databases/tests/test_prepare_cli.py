@@ -62,7 +62,11 @@ def test_verify_on_an_empty_catalog_is_clean(cli_env):
 def model_service_url():
     """One real model service for this module's slow tests."""
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "MODEL_GENERATOR": "none",
+    }
     model = model_service_process("127.0.0.1", port, env).start()
     try:
         model.wait_ready(180)

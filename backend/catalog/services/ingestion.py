@@ -24,7 +24,6 @@ from catalog.documents import (
     record_fields_hash,
     text_hash,
 )
-from catalog.genres import normalize_genres
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import CatalogSource
 from catalog.models import Genre, Movie, Rating
@@ -34,6 +33,7 @@ from catalog.services.indexing import (
     index_write_movies,
     vector_to_bytes,
 )
+from movie_constraints import normalize_genres
 from vector_index import VectorIndex
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from catalog.genres import GENRES
 from catalog.ingestion.records import MovieRecord
 from catalog.ingestion.sources import SourceError, open_source
+from movie_constraints import GENRES
 
 from .helpers import FIXTURES, partition, reasons, shared_file
 

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from catalog.genres import normalize_genres
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import SourceError, require_file
 from catalog.ingestion.sources.parsing import (
@@ -21,6 +20,7 @@ from catalog.ingestion.sources.parsing import (
     parse_positive_int,
     release_year,
 )
+from movie_constraints import normalize_genres
 
 # The schema's keys in export order. Unknown keys in input are ignored.
 JSONL_KEYS = (

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from catalog.genres import normalize_genres
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import SourceError, require_file
 from catalog.ingestion.sources.movielens_files import (
@@ -17,6 +16,7 @@ from catalog.ingestion.sources.movielens_files import (
     read_links,
 )
 from catalog.ingestion.sources.parsing import CsvRow, id_problem, iter_csv, parse_id
+from movie_constraints import normalize_genres
 
 MAX_TAG_KEYWORDS = 10
 FILM_NOIR_KEYWORD = "film noir"

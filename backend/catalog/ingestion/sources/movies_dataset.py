@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from catalog.genres import normalize_genres
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import SourceError, require_file
 from catalog.ingestion.sources.movielens_files import (
@@ -35,6 +34,7 @@ from catalog.ingestion.sources.parsing import (
     release_year,
     top_cast,
 )
+from movie_constraints import normalize_genres
 
 METADATA_FILE = "movies_metadata.csv"
 KEYWORDS_FILE = "keywords.csv"

@@ -12,7 +12,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from catalog.genres import TMDB_GENRE_IDS
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import SourceError
 from catalog.ingestion.sources.parsing import (
@@ -28,6 +27,7 @@ from catalog.ingestion.sources.parsing import (
     release_year,
     top_cast,
 )
+from movie_constraints import TMDB_GENRE_IDS
 
 API_KEY_ENV = "TMDB_API_KEY"
 DEFAULT_BASE_URL = "https://api.themoviedb.org/3"

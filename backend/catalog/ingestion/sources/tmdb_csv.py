@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from catalog.genres import normalize_genres
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import SourceError
 from catalog.ingestion.sources.parsing import (
@@ -20,6 +19,7 @@ from catalog.ingestion.sources.parsing import (
     parse_int,
     release_year,
 )
+from movie_constraints import normalize_genres
 
 COLUMNS = (
     "id",

@@ -1,0 +1,1 @@
+"""Text generators (llama.cpp, transformers, an OpenAI-compatible upstream) behind one interface."""
