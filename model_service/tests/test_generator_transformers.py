@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# model_service (imported by conftest first) sets HF_HUB_OFFLINE and OMP_WAIT_POLICY before torch.
+# model_service (imported by conftest first) sets HF_HUB_OFFLINE and GOMP_SPINCOUNT before torch.
 import importlib.util
 import threading
 import time
