@@ -11,6 +11,7 @@ import uvicorn
 
 from model_service.app import create_app
 from model_service.config import Settings, SettingsError
+from model_service.middleware import RequestIdLogFilter
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -23,9 +24,12 @@ def main() -> int:
     except SettingsError as exc:
         print(f"model_service: configuration error: {exc}", file=sys.stderr)
         return 2
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdLogFilter())
     logging.basicConfig(
         level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
+        handlers=[handler],
     )
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it under the handler that was
     # installed before it started: make that a clean exit (0) rather than death by signal.

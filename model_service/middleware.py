@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from contextvars import ContextVar
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -14,6 +15,17 @@ from model_service.metrics import ServiceMetrics
 logger = logging.getLogger("model_service.requests")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+
+# The id of the request being served, for every log line written while serving it.
+current_request_id: ContextVar[str] = ContextVar("request_id", default="-")
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Adds `request_id` to log records (use %(request_id)s in the format)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True
 
 
 def _client_request_id(scope: Scope) -> str | None:
@@ -50,6 +62,7 @@ class RequestLogMiddleware:
             return
         request_id = _client_request_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = current_request_id.set(request_id)
         started = time.perf_counter()
         status = 500  # what the server sends if the app raises before responding
 
@@ -76,3 +89,4 @@ class RequestLogMiddleware:
                 status,
                 elapsed * 1000,
             )
+            current_request_id.reset(token)

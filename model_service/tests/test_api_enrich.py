@@ -134,3 +134,19 @@ async def test_bad_enrich_requests_name_the_field(settings, fake_engine, serve, 
         response = await client.post("/v1/enrich", json=payload)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["param"] == param
+
+
+async def test_log_lines_written_while_serving_carry_the_request_id(
+    settings, fake_engine, serve, caplog
+):
+    from model_service.middleware import RequestIdLogFilter
+
+    caplog.handler.addFilter(RequestIdLogFilter())
+    caplog.set_level("INFO", logger="model_service")
+    app = create_app(settings, fake_engine, generator=FakeGenerator(fail="boom"))
+    async with serve(app) as client:
+        await client.post(
+            "/v1/enrich", json={"message": "a sad film"}, headers={"X-Request-ID": "trace-42"}
+        )
+    fallback = [r for r in caplog.records if r.name == "model_service.enrichment"]
+    assert fallback and all(r.request_id == "trace-42" for r in fallback)
