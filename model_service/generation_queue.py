@@ -126,10 +126,20 @@ class GenerationQueue:
         timeout, and GeneratorError/UnsupportedRequestError from the generator.
         """
         self._admit()
-        return self._run(messages, params, self.timeout_s if timeout_s is None else timeout_s)
+        admission = _Admission(self)
+        return _AdmittedStream(
+            self._run(
+                messages, params, self.timeout_s if timeout_s is None else timeout_s, admission
+            ),
+            admission,
+        )
 
     async def _run(
-        self, messages: Sequence[ChatMessage], params: SamplingParams, timeout_s: float
+        self,
+        messages: Sequence[ChatMessage],
+        params: SamplingParams,
+        timeout_s: float,
+        admission: _Admission,
     ) -> AsyncIterator[GenerationEvent]:
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[object] = asyncio.Queue()
@@ -179,7 +189,7 @@ class GenerationQueue:
                 yield item
         finally:
             cancel.set()
-            self._release()
+            admission.release()
             # Let the worker notice the cancel in the background; the slot frees when it does.
             future.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
 
@@ -222,3 +232,41 @@ class GenerationQueue:
         self._closed = True
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
+
+
+class _Admission:
+    """A place in the queue, given back exactly once."""
+
+    def __init__(self, queue: GenerationQueue) -> None:
+        self._queue = queue
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._queue._release()
+
+
+class _AdmittedStream:
+    """The events of an admitted generation. Gives its queue place back even when it is
+    closed or dropped before the first event is read (an async generator that never started
+    runs no `finally`): e.g. a client that disconnects before its stream begins."""
+
+    def __init__(self, events: AsyncIterator[GenerationEvent], admission: _Admission) -> None:
+        self._events = events
+        self._admission = admission
+
+    def __aiter__(self) -> _AdmittedStream:
+        return self
+
+    async def __anext__(self) -> GenerationEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        await self._events.aclose()  # type: ignore[attr-defined]
+        self._admission.release()
+
+    def __del__(self) -> None:
+        # Dropped unread: nothing else will give the place back. (Runs on the loop's thread:
+        # the stream is only referenced there.)
+        self._admission.release()

@@ -118,3 +118,17 @@ async def test_closed_queue_takes_no_work():
     await queue.close()
     with pytest.raises(QueueClosedError):
         await queue.stream(HELLO, PARAMS)
+
+
+async def test_a_stream_dropped_before_it_starts_gives_its_place_back():
+    queue = GenerationQueue(FakeGenerator(), max_waiting=0)
+    stream = await queue.stream(HELLO, PARAMS)
+    assert queue.depth == 1
+    await stream.aclose()  # e.g. the client left before the response began
+    assert queue.depth == 0
+    unread = await queue.stream(HELLO, PARAMS)
+    assert queue.depth == 1
+    del unread  # never iterated, never closed
+    assert queue.depth == 0
+    text, _ = await queue.complete(HELLO, PARAMS)
+    assert text
