@@ -16,7 +16,6 @@ import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -46,17 +45,20 @@ def in_process_tokens_per_second(generator_spec: str, rounds: int) -> tuple[floa
     """Decode speed of llama-cpp-python itself (no service code), on the service's prompt."""
     from llama_cpp import Llama
 
-    from model_service.generators.factory import load_generator
+    from model_service.generators.factory import GeneratorSpec, gguf_file
+    from model_service.generators.llama_cpp import LlamaCppGenerator
 
-    settings = Settings(generator=generator_spec, threads=2)
-    ours = load_generator(settings)
-    prompt = ours.render_prompt(STORY)
-    path = ours.path
-    context = ours.context_length
-    ours.close()
+    settings = Settings(generator=generator_spec, threads=2)  # as the service below runs it
+    path, _ = gguf_file(GeneratorSpec.parse(generator_spec), settings)
     llama = Llama(
-        model_path=str(path), n_ctx=context, n_threads=2, n_threads_batch=2, verbose=False
+        model_path=str(path),
+        n_ctx=settings.generator_context,
+        n_threads=settings.threads,
+        n_threads_batch=settings.threads,
+        verbose=False,
     )
+    # The service's own prompt rendering (the model's chat template), on this same instance.
+    prompt = LlamaCppGenerator(llama, model_id="bench", path=path).render_prompt(STORY)
     tokens = llama.tokenize(prompt.encode(), add_bos=False, special=True)
     speeds, produced = [], 0
     for _ in range(rounds):
@@ -215,5 +217,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    threading.current_thread().name = "bench"
     main()

@@ -18,7 +18,6 @@ import json
 import logging
 import re
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -34,7 +33,12 @@ from model_service.generators.base import GeneratorError, SamplingParams
 from model_service.prompts import for_family
 from model_service.prompts.answer_format import ENRICHMENT_SCHEMA
 from model_service.registry import ModelSlot
-from movie_constraints import normalize_genre, normalize_language, parse_constraints
+from movie_constraints import (
+    normalize_genre,
+    normalize_language,
+    parse_constraints,
+    title_words,
+)
 
 logger = logging.getLogger("model_service.enrichment")
 
@@ -48,75 +52,15 @@ YEAR_RANGE = (1870, 2100)
 
 # Keywords the model gives that describe a feeling rather than a subject go to `moods`.
 MOOD_WORDS = frozenset(
-    [
-        "atmospheric",
-        "bittersweet",
-        "bleak",
-        "calm",
-        "charming",
-        "cheerful",
-        "chilling",
-        "cozy",
-        "cosy",
-        "creepy",
-        "cute",
-        "dark",
-        "depressing",
-        "disturbing",
-        "dreamy",
-        "eerie",
-        "emotional",
-        "epic",
-        "exciting",
-        "feel-good",
-        "fun",
-        "funny",
-        "gentle",
-        "gloomy",
-        "gritty",
-        "grim",
-        "happy",
-        "haunting",
-        "heartbreaking",
-        "heartwarming",
-        "hilarious",
-        "hopeful",
-        "inspiring",
-        "intense",
-        "light",
-        "lighthearted",
-        "light-hearted",
-        "melancholic",
-        "melancholy",
-        "moving",
-        "mysterious",
-        "nostalgic",
-        "optimistic",
-        "playful",
-        "quirky",
-        "relaxing",
-        "romantic",
-        "sad",
-        "scary",
-        "sentimental",
-        "serious",
-        "silly",
-        "somber",
-        "sweet",
-        "suspenseful",
-        "tearjerker",
-        "tense",
-        "terrifying",
-        "thoughtful",
-        "thrilling",
-        "touching",
-        "uplifting",
-        "upbeat",
-        "warm",
-        "whimsical",
-        "witty",
-        "wholesome",
-    ]
+    """
+    atmospheric bittersweet bleak calm charming cheerful chilling cozy cosy creepy cute dark
+    depressing disturbing dreamy eerie emotional epic exciting feel-good fun funny gentle gloomy
+    gritty grim happy haunting heartbreaking heartwarming hilarious hopeful inspiring intense
+    light lighthearted light-hearted melancholic melancholy moving mysterious nostalgic
+    optimistic playful quirky relaxing romantic sad scary sentimental serious silly somber
+    sweet suspenseful tearjerker tense terrifying thoughtful thrilling touching uplifting
+    upbeat warm whimsical witty wholesome
+    """.split()  # noqa: SIM905 - a word list reads better as text
 )
 
 
@@ -246,30 +190,13 @@ def _year(value: Any) -> int | None:
     return value if YEAR_RANGE[0] <= value <= YEAR_RANGE[1] else None
 
 
-_APOSTROPHES = re.compile(r"['\u2019`]")
-# Spellings of the same number in titles: "Ocean's Eleven" / "Oceans 11", "Part II" / "part 2".
-_NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-                 "ten", "eleven", "twelve")  # fmt: skip
-_NUMERALS = {
-    **{word: str(n) for n, word in enumerate(_NUMBER_WORDS)},
-    **{"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6"},
-}
-
-
-def _fold(text: str) -> list[str]:
-    """Lower-case words without accents or apostrophes, numbers as digits."""
-    decomposed = unicodedata.normalize("NFKD", _APOSTROPHES.sub("", text.casefold()))
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return [_NUMERALS.get(word, word) for word in re.findall(r"[a-z0-9]+", plain)]
-
-
 def title_named(title: str, user_text: str) -> bool:
     """Whether the user's text names `title` (most of its words appear, in any spelling of
     accents, case and roman/arabic numerals); guards against titles the model made up."""
-    words = [w for w in _fold(title) if w not in ("the", "a", "an")]
+    words = [w for w in title_words(title) if w not in ("the", "a", "an")]
     if not words:
         return False
-    said = set(_fold(user_text))
+    said = set(title_words(user_text))
     found = sum(1 for w in words if w in said)
     return found / len(words) >= (1.0 if len(words) == 1 else 0.6)
 
@@ -447,8 +374,6 @@ class EnrichmentCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[tuple, EnrichmentResult] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
 
     @staticmethod
     def key(model: str, message: str, history: Sequence[Turn]) -> tuple:
@@ -457,11 +382,8 @@ class EnrichmentCache:
 
     def get(self, key: tuple) -> EnrichmentResult | None:
         result = self._items.get(key)
-        if result is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self._items.move_to_end(key)
+        if result is not None:
+            self._items.move_to_end(key)
         return result
 
     def put(self, key: tuple, result: EnrichmentResult) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from movie_constraints import GENRES
+from movie_constraints import GENRES, title_words
 
 DEFAULT_QUALITY_SET = Path(__file__).resolve().parents[1] / "data" / "enrichment" / "quality.jsonl"
 
@@ -370,40 +369,12 @@ def _language(value: Any) -> str | None:
 
 # --- titles --------------------------------------------------------------------------------
 
-# Small number words only: enough for "Ocean's Eleven" vs "Oceans 11" without a parser.
-_NUMBER_WORDS = {
-    word: str(number)
-    for number, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-}
 _TRAILING_YEAR = re.compile(r"\(\s*\d{4}\s*\)\s*$")
-_APOSTROPHES = re.compile(r"['’`]")
-_WORDS = re.compile(r"[^\W_]+")
 
 
 def normalise_title(title: str) -> str:
-    """Casefolded words without accents, punctuation, a trailing "(1995)" or a leading "the"."""
-    text = unicodedata.normalize("NFKD", title)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _TRAILING_YEAR.sub(" ", text).casefold().replace("&", " and ")
-    # Drop apostrophes rather than split on them, so "Ocean's" becomes "oceans".
-    text = _APOSTROPHES.sub("", text)
-    words = [_NUMBER_WORDS.get(w, w) for w in _WORDS.findall(text)]
+    """Title words (movie_constraints.title_words) without a trailing "(1995)" or leading "the"."""
+    words = title_words(_TRAILING_YEAR.sub(" ", title))
     if len(words) > 1 and words[0] == "the":
         words = words[1:]
     return " ".join(words)

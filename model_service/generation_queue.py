@@ -50,16 +50,12 @@ class QueueClosedError(RuntimeError):
 
 @dataclass
 class QueueStats:
-    """Figures for /metrics, updated as generations run."""
+    """Counts since start (the figures over time go to /metrics through the callbacks)."""
 
-    running: int = 0
-    waiting: int = 0
     rejected: int = 0
     completed: int = 0
     cancelled: int = 0
     tokens_generated: int = 0
-    generation_seconds: float = 0.0
-    last_tokens_per_second: float = 0.0
 
 
 _DONE = object()
@@ -106,11 +102,9 @@ class GenerationQueue:
                 self._on_reject()
             raise QueueFullError(self.retry_after(), self._admitted - 1)
         self._admitted += 1
-        self.stats.waiting = max(0, self._admitted - 1 - self.stats.running)
 
     def _release(self) -> None:
         self._admitted -= 1
-        self.stats.waiting = max(0, self._admitted - self.stats.running)
 
     async def stream(
         self,
@@ -153,8 +147,6 @@ class GenerationQueue:
             if cancel.is_set():  # abandoned while waiting: never start it
                 put(_DONE)
                 return
-            self.stats.running += 1
-            self.stats.waiting = max(0, self.stats.waiting - 1)
             started = time.perf_counter()
             try:
                 for event in self.generator.generate(messages, params, cancel):
@@ -164,7 +156,6 @@ class GenerationQueue:
             except BaseException as exc:  # handed to the caller, raised there
                 put(exc)
             finally:
-                self.stats.running -= 1
                 put(_DONE)
 
         future = loop.run_in_executor(self._executor, work)
@@ -200,11 +191,6 @@ class GenerationQueue:
         else:
             stats.completed += 1
         stats.tokens_generated += finish.completion_tokens
-        generation_ms = finish.timings.get("generation_ms")
-        gen_seconds = generation_ms / 1000 if generation_ms is not None else seconds
-        stats.generation_seconds += gen_seconds
-        if finish.completion_tokens > 1 and gen_seconds > 0:
-            stats.last_tokens_per_second = (finish.completion_tokens - 1) / gen_seconds
         self._typical_s = 0.8 * self._typical_s + 0.2 * seconds
         if self._on_finish is not None:
             self._on_finish(finish, seconds)

@@ -1,4 +1,4 @@
-"""Model-free parsing of explicit movie-request constraints, and the genre/language vocabularies."""
+"""Model-free reading of movie requests: constraints, and genre, language and title vocabulary."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .parse import (
     Span,
     parse_constraints,
 )
+from .titles import title_words
 
 __all__ = [
     "ACCLAIMED_MIN_RATING",
@@ -27,4 +28,5 @@ __all__ = [
     "normalize_genres",
     "normalize_language",
     "parse_constraints",
+    "title_words",
 ]

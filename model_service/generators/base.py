@@ -74,6 +74,21 @@ class Finish:
 
 GenerationEvent = TextDelta | Finish
 
+# End-of-turn tokens of common chat templates. A model's metadata often names only the
+# pretraining EOS, and the model would otherwise write past the end of its turn.
+END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
+
+
+def chat_family(name: str, architecture: str) -> str:
+    """Which prompt module suits a decoder-only chat model, from its name and architecture
+    ("qwen", "smollm", or the generic "chat"); see model_service.prompts."""
+    name, architecture = name.casefold(), architecture.casefold()
+    if "qwen" in name or architecture.startswith("qwen"):
+        return "qwen"
+    if "smollm" in name:
+        return "smollm"
+    return "chat"
+
 
 @runtime_checkable
 class Generator(Protocol):

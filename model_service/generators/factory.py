@@ -60,6 +60,17 @@ class GeneratorSpec:
         return cls(kind, target.strip() or "default", detail.strip() or None)
 
 
+def gguf_file(spec: GeneratorSpec, settings: Settings) -> tuple[Path, str | None]:
+    """The GGUF file a llama-cpp: spec names (assembling the packaged default if needed), and
+    the model id to report for it (None: the file's name)."""
+    name = spec.target.casefold()
+    if name in DEFAULT_ALIASES:
+        return assemble(QWEN_CODER_1_5B, settings.model_cache_dir), QWEN_CODER_1_5B.model_id
+    if name in SMOLLM2_ALIASES:
+        return smollm2_path(), "smollm2-135m-instruct-q4_1"
+    return Path(spec.target), None
+
+
 def load_generator(settings: Settings) -> Generator | None:
     """Load the configured generator (blocking; seconds to a minute). None for `none`."""
     spec = GeneratorSpec.parse(settings.generator)
@@ -68,16 +79,7 @@ def load_generator(settings: Settings) -> Generator | None:
     if spec.kind == "llama-cpp":
         from model_service.generators.llama_cpp import LlamaCppGenerator
 
-        name = spec.target.casefold()
-        model_id: str | None = None
-        if name in DEFAULT_ALIASES:
-            path = assemble(QWEN_CODER_1_5B, settings.model_cache_dir)
-            model_id = QWEN_CODER_1_5B.model_id
-        elif name in SMOLLM2_ALIASES:
-            path = smollm2_path()
-            model_id = "smollm2-135m-instruct-q4_1"
-        else:
-            path = Path(spec.target)
+        path, model_id = gguf_file(spec, settings)
         return LlamaCppGenerator.load(
             path,
             model_id=model_id,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from model_service.generators.base import (
+    END_OF_TURN_TOKENS,
     ChatMessage,
     Finish,
     GenerationEvent,
@@ -19,19 +20,10 @@ from model_service.generators.base import (
     SamplingParams,
     TextDelta,
     UnsupportedRequestError,
+    chat_family,
 )
 
 logger = logging.getLogger("model_service.generators")
-
-
-def family_of(model_id: str, architecture: str) -> str:
-    """Which prompt module suits a GGUF model, from its file name and architecture."""
-    name = model_id.casefold()
-    if "qwen" in name or architecture.startswith("qwen"):
-        return "qwen"
-    if "smollm" in name:
-        return "smollm"
-    return "chat"
 
 
 class LlamaCppGenerator:
@@ -53,7 +45,7 @@ class LlamaCppGenerator:
         self.path = path
         self.context_length = int(llama.n_ctx())
         architecture = llama.metadata.get("general.architecture", "")
-        self.family = family_of(model_id, architecture)
+        self.family = chat_family(model_id, architecture)
         template = llama.metadata.get("tokenizer.chat_template")
         if not template:
             raise GeneratorLoadError(
@@ -71,7 +63,7 @@ class LlamaCppGenerator:
         )
         # End-of-turn tokens: the template's own (<|im_end|> for ChatML) and EOS.
         self._stop_ids = {eos_id}
-        for text in ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>"):
+        for text in END_OF_TURN_TOKENS:
             ids = llama.tokenize(text.encode(), add_bos=False, special=True)
             if len(ids) == 1:
                 self._stop_ids.add(ids[0])

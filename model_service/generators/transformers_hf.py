@@ -27,6 +27,7 @@ from transformers.generation.streamers import BaseStreamer
 from transformers.utils import logging as transformers_logging
 
 from model_service.generators.base import (
+    END_OF_TURN_TOKENS,
     ChatMessage,
     Finish,
     FinishReason,
@@ -36,13 +37,11 @@ from model_service.generators.base import (
     SamplingParams,
     TextDelta,
     UnsupportedRequestError,
+    chat_family,
 )
 
 logger = logging.getLogger("model_service.generators")
 
-# End-of-turn tokens of common chat templates. A checkpoint's generation config often names only
-# the pretraining EOS, and the model would otherwise write past the end of its turn.
-END_OF_TURN_TOKENS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
 # How often the consumer wakes to look at `cancel` while the model computes a step.
 POLL_SECONDS = 0.05
 
@@ -51,13 +50,7 @@ def family_of(model_id: str, config: PreTrainedConfig) -> str:
     """Which prompt module suits a checkpoint, from its architecture and name."""
     if config.is_encoder_decoder:
         return "t5"
-    model_type = (config.model_type or "").casefold()
-    name = f"{model_id} {getattr(config, 'name_or_path', '')}".casefold()
-    if model_type.startswith("qwen"):
-        return "qwen"
-    if model_type == "llama" and "smollm" in name:
-        return "smollm"
-    return "chat"
+    return chat_family(f"{model_id} {getattr(config, 'name_or_path', '')}", config.model_type or "")
 
 
 def _context_length_of(config: PreTrainedConfig, tokenizer: Any) -> int:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from model_service.generators.base import ChatMessage
 from model_service.prompts.answer_format import complete_answer
 
 # Only the last turns matter for "what does the user want now"; older ones cost prompt time.
@@ -39,3 +40,10 @@ def request_block(message: str, history: Sequence[tuple[str, str]]) -> str:
     if earlier:
         return f"Conversation so far:\n{earlier}\nLatest request: {request}"
     return f"Request: {request}"
+
+
+def system_and_request(
+    system: str, message: str, history: Sequence[tuple[str, str]]
+) -> list[ChatMessage]:
+    """A static system prompt (cacheable prefix), then the conversation and request."""
+    return [ChatMessage("system", system), ChatMessage("user", request_block(message, history))]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from model_service.generators.base import ChatMessage
 from model_service.prompts import qwen
-from model_service.prompts._render import request_block
+from model_service.prompts._render import system_and_request
 
 FAMILY = "chat"
 MAX_TOKENS = 200
@@ -18,7 +18,4 @@ SYSTEM = qwen.SYSTEM
 
 
 def enrichment_messages(message: str, history: Sequence[tuple[str, str]] = ()) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", SYSTEM),
-        ChatMessage("user", request_block(message, history)),
-    ]
+    return system_and_request(SYSTEM, message, history)

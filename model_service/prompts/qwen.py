@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from model_service.generators.base import ChatMessage
-from model_service.prompts._render import example_json, request_block
+from model_service.prompts._render import example_json, request_block, system_and_request
 from model_service.prompts.examples import EXAMPLES
 from movie_constraints import GENRES
 
@@ -37,7 +37,4 @@ Examples:
 
 
 def enrichment_messages(message: str, history: Sequence[tuple[str, str]] = ()) -> list[ChatMessage]:
-    return [
-        ChatMessage("system", SYSTEM),
-        ChatMessage("user", request_block(message, history)),
-    ]
+    return system_and_request(SYSTEM, message, history)

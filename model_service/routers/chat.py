@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -51,7 +50,7 @@ _ERRORS = {
 _CHARS_PER_TOKEN_BOUND = 8
 
 
-def answers_to(queue: GenerationQueue, name: str, configured: str) -> bool:
+def _serves(queue: GenerationQueue, name: str, configured: str) -> bool:
     wanted = name.strip().casefold()
     return wanted in {queue.generator.model_id.casefold(), "default", configured.casefold()}
 
@@ -154,11 +153,9 @@ def _sampling(
     )
 
 
-def _unsupported(exc: UnsupportedRequestError) -> ModelServiceError:
-    return ModelServiceError(400, "unsupported_request", str(exc), exc.param)
-
-
-def _queue_full(exc: QueueFullError) -> ModelServiceError:
+def _queue_error(exc: QueueFullError | QueueClosedError) -> ModelServiceError:
+    if isinstance(exc, QueueClosedError):
+        return ModelServiceError(503, "service_unavailable", str(exc))
     return ModelServiceError(
         503,
         "queue_full",
@@ -167,12 +164,20 @@ def _queue_full(exc: QueueFullError) -> ModelServiceError:
     )
 
 
+def _generation_error(exc: GeneratorError | GenerationTimeoutError) -> ModelServiceError:
+    if isinstance(exc, UnsupportedRequestError):
+        return ModelServiceError(400, "unsupported_request", str(exc), exc.param)
+    if isinstance(exc, GenerationTimeoutError):
+        return ModelServiceError(504, "timeout", f"{exc} Ask for fewer tokens or retry.")
+    return ModelServiceError(503, "generator_error", f"Generation failed: {exc}")
+
+
 @router.post("/v1/chat/completions", responses=_ERRORS)
 async def create_chat_completion(body: ChatCompletionRequest, request: Request) -> Response:
     """Generate the assistant's next message; `stream: true` sends OpenAI chunks as SSE."""
     settings = request.app.state.settings
     queue: GenerationQueue = model_slot(request, "generator").get()
-    if body.model is not None and not answers_to(queue, body.model, settings.generator):
+    if body.model is not None and not _serves(queue, body.model, settings.generator):
         raise ModelServiceError(
             404,
             "model_not_found",
@@ -186,19 +191,20 @@ async def create_chat_completion(body: ChatCompletionRequest, request: Request) 
     created = int(time.time())
     model_id = queue.generator.model_id
     try:
-        events = await queue.stream(messages, params)
-    except QueueFullError as exc:
-        raise _queue_full(exc) from exc
-    except QueueClosedError as exc:
-        raise ModelServiceError(503, "service_unavailable", str(exc)) from exc
-    if body.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        return StreamingResponse(
-            _sse(events, completion_id, created, model_id, include_usage),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-    text, finish = await cancel_on_disconnect(request.receive, _collect(events))
+        if body.stream:
+            # Admitted here, so a full queue is a 503 before the 200 of the stream is sent.
+            events = await queue.stream(messages, params)
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            return StreamingResponse(
+                _sse(events, completion_id, created, model_id, include_usage),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        text, finish = await cancel_on_disconnect(request.receive, queue.complete(messages, params))
+    except (QueueFullError, QueueClosedError) as exc:
+        raise _queue_error(exc) from exc
+    except (GeneratorError, GenerationTimeoutError) as exc:
+        raise _generation_error(exc) from exc
     payload = {
         "id": completion_id,
         "object": "chat.completion",
@@ -227,34 +233,7 @@ def _usage(finish: Finish, prompt_tokens: int) -> dict[str, Any]:
     }
 
 
-async def _collect(events: AsyncIterator[TextDelta | Finish]) -> tuple[str, Finish]:
-    parts: list[str] = []
-    finish: Finish | None = None
-    try:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            else:
-                finish = event
-    except UnsupportedRequestError as exc:
-        raise _unsupported(exc) from exc
-    except GenerationTimeoutError as exc:
-        raise ModelServiceError(504, "timeout", f"{exc} Ask for fewer tokens or retry.") from exc
-    except GeneratorError as exc:
-        raise ModelServiceError(503, "generator_error", f"Generation failed: {exc}") from exc
-    if finish is None:
-        raise ModelServiceError(503, "generator_error", "The generator ended without finishing.")
-    return "".join(parts), finish
-
-
-def _chunk(completion_id: str, created: int, model: str, delta: dict, finish: str | None) -> bytes:
-    payload = {
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
-    }
+def _sse_data(payload: Any) -> bytes:
     return b"data: " + pydantic_core.to_json(payload) + b"\n\n"
 
 
@@ -271,32 +250,38 @@ async def _sse(
     as an `error` object in OpenAI's error shape, which OpenAI clients raise. Leaving this
     generator early (client gone) closes `events`, which cancels the generation.
     """
-    yield _chunk(completion_id, created, model, {"role": "assistant", "content": ""}, None)
+
+    def chunk(delta: dict | None, finish: str | None = None, **extra: Any) -> bytes:
+        choices = (
+            []
+            if delta is None
+            else [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]
+        )
+        return _sse_data(
+            {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": choices,
+                **extra,
+            }
+        )
+
+    yield chunk({"role": "assistant", "content": ""})
     try:
         async for event in events:
             if isinstance(event, TextDelta):
-                yield _chunk(completion_id, created, model, {"content": event.text}, None)
+                yield chunk({"content": event.text})
                 continue
-            yield _chunk(completion_id, created, model, {}, event.reason)
+            yield chunk({}, event.reason)
             if include_usage:
-                usage = {
-                    "id": completion_id,
-                    "object": "chat.completion.chunk",
-                    "created": created,
-                    "model": model,
-                    "choices": [],
-                    "usage": _usage(event, event.prompt_tokens),
-                }
-                yield b"data: " + pydantic_core.to_json(usage) + b"\n\n"
+                yield chunk(None, usage=_usage(event, event.prompt_tokens))
     except (GeneratorError, GenerationTimeoutError) as exc:
-        if isinstance(exc, UnsupportedRequestError):
-            error = _unsupported(exc)
-        elif isinstance(exc, GenerationTimeoutError):
-            error = ModelServiceError(504, "timeout", str(exc))
-        else:
-            error = ModelServiceError(503, "generator_error", f"Generation failed: {exc}")
-        body = error_body(error.message, type=error.type, code=error.code, param=error.param)
-        yield b"data: " + json.dumps(body).encode() + b"\n\n"
+        error = _generation_error(exc)
+        yield _sse_data(
+            error_body(error.message, type=error.type, code=error.code, param=error.param)
+        )
     finally:
         await events.aclose()  # type: ignore[attr-defined]
     yield b"data: [DONE]\n\n"

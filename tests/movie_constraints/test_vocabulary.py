@@ -17,6 +17,7 @@ from movie_constraints import (
     normalize_genre,
     normalize_genres,
     normalize_language,
+    title_words,
 )
 from movie_constraints.languages import COUNTRY_LANGUAGES, TEXT_LANGUAGE_TERMS
 
@@ -272,3 +273,17 @@ def test_public_api() -> None:
     }
     for name in movie_constraints.__all__:
         assert hasattr(movie_constraints, name)
+
+
+@pytest.mark.parametrize(
+    ("title", "words"),
+    [
+        ("Amélie", ["amelie"]),
+        ("Ocean's Eleven", ["oceans", "11"]),
+        ("The Godfather Part II", ["the", "godfather", "part", "2"]),
+        ("Fast & Furious", ["fast", "and", "furious"]),
+        ("Spirited Away (2001)", ["spirited", "away", "2001"]),
+    ],
+)
+def test_title_words_spell_titles_one_way(title: str, words: list[str]) -> None:
+    assert title_words(title) == words
