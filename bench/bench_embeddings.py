@@ -317,17 +317,44 @@ class RawConnection:
         await self.writer.wait_closed()
 
 
-async def concurrent_raw_requests(
-    connections: list[RawConnection], texts: list[str], rounds: int
-) -> Timing:
-    """Like concurrent_single_requests, one connection per simulated user, with RawConnection."""
+async def paired_raw_rounds(
+    connections: list[RawConnection],
+    texts: list[str],
+    encode: Callable[[list[str]], object],
+    rounds: int,
+) -> tuple[Timing, Timing, list[float]]:
+    """Alternate one in-process encode of `texts` with one burst of single-text requests (one
+    raw connection per simulated user), so both sides of each round's ratio see the same
+    machine state; returns (in-process, service, per-round ratios)."""
     bodies = [json.dumps({"input": text}).encode() for text in texts]
-    return await time_bursts(
-        lambda: [
-            conn.post_json("/v1/embeddings", body)
-            for conn, body in zip(connections, bodies, strict=True)
-        ],
-        rounds,
+
+    async def burst() -> None:
+        await asyncio.gather(
+            *(
+                conn.post_json("/v1/embeddings", body)
+                for conn, body in zip(connections, bodies, strict=True)
+            )
+        )
+
+    for _ in range(3):  # warm-up: opens the server's code paths
+        encode(texts)
+        await burst()
+    local, remote, client_cpu = [], [], []
+    for _ in range(rounds):
+        await asyncio.to_thread(wait_for_idle_cpu)
+        started = time.perf_counter()
+        encode(texts)  # blocks the loop on purpose: nothing else runs in this process
+        local.append(time.perf_counter() - started)
+        await asyncio.to_thread(wait_for_idle_cpu)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        await burst()
+        remote.append(time.perf_counter() - started)
+        client_cpu.append(time.process_time() - cpu_started)
+    ratios = [here / there for here, there in zip(local, remote, strict=True)]
+    return (
+        Timing(statistics.median(local), local),
+        Timing(statistics.median(remote), remote, statistics.median(client_cpu)),
+        ratios,
     )
 
 
@@ -344,14 +371,21 @@ async def one_big_request(client: httpx.AsyncClient, texts: list[str], rounds: i
 
 @dataclass(frozen=True)
 class ServiceTimings:
+    in_process_short: Timing  # paired round by round with short_raw
     short_raw: Timing  # one raw keep-alive connection per simulated user
+    short_raw_ratios: list[float]  # in-process time / service time, per round
     short_per_user: Timing  # one AsyncClient per simulated user
     short_shared: Timing  # one AsyncClient for all 64 requests
     long: Timing
 
 
 async def bench_service(
-    base_url: str, queries: list[str], long_texts: list[str], rounds: int, long_rounds: int
+    base_url: str,
+    queries: list[str],
+    long_texts: list[str],
+    encode: Callable[[list[str]], object],
+    rounds: int,
+    long_rounds: int,
 ) -> ServiceTimings:
     # 64 concurrent queries stand for 64 users behind several backend workers, each with its
     # own client. One httpx pool holding 64 connections scans all of them for every request
@@ -363,7 +397,7 @@ async def bench_service(
     parsed = httpx.URL(base_url)
     raw = [await RawConnection.open(parsed.host, parsed.port) for _ in queries]
     try:
-        short_raw = await concurrent_raw_requests(raw, queries, rounds)
+        in_process_short, short_raw, ratios = await paired_raw_rounds(raw, queries, encode, rounds)
         short_per_user = await concurrent_single_requests(per_user, queries, rounds)
         short_shared = await concurrent_single_requests([shared], queries, rounds)
         await one_big_request(shared, long_texts[:16], 1)  # warm-up
@@ -373,7 +407,7 @@ async def bench_service(
             await client.aclose()
         for conn in raw:
             await conn.close()
-    return ServiceTimings(short_raw, short_per_user, short_shared, long)
+    return ServiceTimings(in_process_short, short_raw, ratios, short_per_user, short_shared, long)
 
 
 def main() -> None:
@@ -407,9 +441,6 @@ def main() -> None:
             texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False
         )
 
-    for _ in range(3):
-        encode(queries)
-    in_process_short = time_calls(lambda: encode(queries), args.rounds)
     encode(long_texts[:16])
     in_process_long = time_calls(lambda: encode(long_texts), args.long_rounds)
 
@@ -420,7 +451,7 @@ def main() -> None:
         try:
             wait_until_ready(base_url, service)
             timings = asyncio.run(
-                bench_service(base_url, queries, long_texts, args.rounds, args.long_rounds)
+                bench_service(base_url, queries, long_texts, encode, args.rounds, args.long_rounds)
             )
         except Exception:
             print(f"model service log: {log.name}", file=sys.stderr)
@@ -431,6 +462,7 @@ def main() -> None:
     os.unlink(log.name)
 
     n_short, n_long = len(queries), len(long_texts)
+    in_process_short = timings.in_process_short
     in_process_rate = in_process_short.per_second(n_short)
     raw_rate = timings.short_raw.per_second(n_short)
     service_rate = timings.short_per_user.per_second(n_short)
@@ -448,9 +480,11 @@ def main() -> None:
         f"{n_short} short queries, {n_short} concurrent HTTP requests (raw keep-alive client): "
         f"{raw_rate:6.1f} texts/s ({timings.short_raw.median_s * 1000:.0f} ms)"
     )
+    ratios = sorted(timings.short_raw_ratios)
     print(
-        f"  throughput ratio service / in-process: {raw_rate / in_process_rate:.2f}"
-        f"  (target >= 0.8; client used {timings.short_raw.client_cpu_s * 1000:.0f} ms CPU)"
+        f"  throughput ratio service / in-process: {statistics.median(ratios):.2f} "
+        f"(median of {len(ratios)} paired rounds, range {ratios[0]:.2f}-{ratios[-1]:.2f}; "
+        f"target >= 0.8; client used {timings.short_raw.client_cpu_s * 1000:.0f} ms CPU)"
     )
     print(
         f"{n_short} short queries, {n_short} concurrent HTTP requests (httpx client per user): "

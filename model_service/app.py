@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -28,14 +29,26 @@ from model_service.routers import chat, embeddings, enrich, health, metrics, mod
 logger = logging.getLogger("model_service")
 
 
+def _freeze_loaded_objects() -> None:
+    """Exempt everything alive now (a loaded model is ~0.4M Python objects) from the cyclic
+    garbage collector: otherwise every full collection scans them all, a ~0.3 s pause in the
+    middle of serving requests. Garbage from loading is collected first."""
+    gc.collect()
+    gc.freeze()
+
+
 def _start_embeddings(
     slot: ModelSlot[MicroBatcher], engine: EmbeddingBackend, settings: Settings
 ) -> None:
     batcher = MicroBatcher(
-        engine, max_batch=settings.embed_max_batch, max_wait_ms=settings.embed_batch_wait_ms
+        engine,
+        max_batch=settings.embed_max_batch,
+        max_wait_ms=settings.embed_batch_wait_ms,
+        max_linger_ms=settings.embed_batch_linger_ms,
     )
     batcher.start()
     slot.set_ready(batcher, name=engine.model_id)
+    _freeze_loaded_objects()
 
 
 async def _load_embeddings(
@@ -78,6 +91,7 @@ def _start_generator(app: FastAPI, slot: ModelSlot[GenerationQueue], generator: 
     )
     service_metrics.watch_queue(lambda: queue.depth)
     slot.set_ready(queue, name=generator.model_id)
+    _freeze_loaded_objects()
     if settings.generator_warmup:
         app.state.warmup = asyncio.get_running_loop().create_task(
             warm_up(queue), name="warm-up-generator"

@@ -71,7 +71,8 @@ class Settings:
     device: str = "cpu"
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     embed_max_batch: int = 64
-    embed_batch_wait_ms: float = 2.0
+    embed_batch_wait_ms: float = 5.0
+    embed_batch_linger_ms: float = 20.0
     embed_encode_batch: int = 16
     embed_encode_workers: int | None = None  # None: one per MODEL_THREADS on CPU, else 1
     embed_max_inputs: int = 512
@@ -100,7 +101,8 @@ class Settings:
         MODEL_DEVICE           torch device, default "cpu"
         MODEL_THREADS          CPU threads for model compute, default os.cpu_count()
         EMBED_MAX_BATCH        texts per coalesced encode, default 64
-        EMBED_BATCH_WAIT_MS    how long the batcher waits for more requests, default 2
+        EMBED_BATCH_WAIT_MS    a batch closes when no request has arrived for this long, default 5
+        EMBED_BATCH_LINGER_MS  ...or when its oldest request has waited this long, default 20
         EMBED_ENCODE_BATCH     texts per forward pass inside one encode, default 16
         EMBED_ENCODE_WORKERS   concurrent encodes sharing MODEL_THREADS, default: one per
                                thread on CPU (each with 1 torch thread), 1 on other devices
@@ -140,7 +142,8 @@ class Settings:
             device=env.get("MODEL_DEVICE", "").strip() or "cpu",
             threads=_int_from_env(env, "MODEL_THREADS", os.cpu_count() or 1, minimum=1),
             embed_max_batch=_int_from_env(env, "EMBED_MAX_BATCH", 64, minimum=1),
-            embed_batch_wait_ms=_float_from_env(env, "EMBED_BATCH_WAIT_MS", 2.0, minimum=0.0),
+            embed_batch_wait_ms=_float_from_env(env, "EMBED_BATCH_WAIT_MS", 5.0, minimum=0.0),
+            embed_batch_linger_ms=_float_from_env(env, "EMBED_BATCH_LINGER_MS", 20.0, minimum=0.0),
             embed_encode_batch=_int_from_env(env, "EMBED_ENCODE_BATCH", 16, minimum=1),
             embed_encode_workers=(
                 _int_from_env(env, "EMBED_ENCODE_WORKERS", 1, minimum=1)

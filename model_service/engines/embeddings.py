@@ -207,8 +207,9 @@ class MicroBatcher:
     """Coalesces concurrent embedding requests into few large `engine.embed` calls.
 
     Requests queue up as (texts, future). One worker task takes the oldest request, then any
-    others already waiting, until the batch holds `max_batch` texts or `max_wait_ms` have passed
-    since the oldest one arrived; it runs ONE embed in a dedicated thread (the event loop keeps
+    others already waiting, until the batch holds `max_batch` texts, or no new request has arrived
+    for `max_wait_ms` (a burst still arriving keeps the batch open), or the oldest request has
+    waited `max_linger_ms`; it runs ONE embed in a dedicated thread (the event loop keeps
     accepting requests meanwhile) and hands each request its slice of the result. Requests
     that queued up during an encode go into the next batch without any further wait, so under
     load batches form back to back with no idle time. A request with more than `max_batch` texts
@@ -224,13 +225,19 @@ class MicroBatcher:
     """
 
     def __init__(
-        self, engine: EmbeddingBackend, *, max_batch: int = 64, max_wait_ms: float = 2.0
+        self,
+        engine: EmbeddingBackend,
+        *,
+        max_batch: int = 64,
+        max_wait_ms: float = 5.0,
+        max_linger_ms: float = 20.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self.engine = engine
         self.max_batch = max_batch
         self.max_wait_s = max(0.0, max_wait_ms) / 1000.0
+        self.max_linger_s = max(self.max_wait_s, max_linger_ms / 1000.0)
         self.encode_calls = 0
         self._pending: deque[_PendingRequest] = deque()
         self._in_flight: list[_PendingRequest] = []
@@ -334,7 +341,12 @@ class MicroBatcher:
             if not batch:
                 await self._wakeup.wait()
                 continue
-            remaining = batch[0].enqueued_at + self.max_wait_s - loop.time()
+            # Close the batch once arrivals pause for max_wait_s: a burst of requests still being
+            # parsed keeps it open (up to max_linger_s), so it is encoded once, not in pieces.
+            closes_at = min(
+                batch[-1].enqueued_at + self.max_wait_s, batch[0].enqueued_at + self.max_linger_s
+            )
+            remaining = closes_at - loop.time()
             if not may_wait or remaining <= 0:
                 return batch
             try:

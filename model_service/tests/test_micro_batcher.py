@@ -118,6 +118,39 @@ async def test_requests_arriving_within_the_wait_window_join_the_batch(engine):
     np.testing.assert_array_equal(second.vectors[0], engine.vector("second"))
 
 
+async def test_a_burst_still_arriving_keeps_the_batch_open_past_the_wait(engine):
+    # Each request comes 30 ms after the previous one, within the 100 ms gap: the batch stays
+    # open for all five (120 ms after the first) instead of closing 100 ms after the first.
+    batcher = await started(engine, max_batch=64, max_wait_ms=100, max_linger_ms=2000)
+    try:
+        pending = []
+        for i in range(5):
+            pending.append(asyncio.ensure_future(batcher.embed([f"t{i}"])))
+            await asyncio.sleep(0.03)
+        await asyncio.gather(*pending)
+    finally:
+        await batcher.stop()
+
+    assert engine.calls == [[f"t{i}" for i in range(5)]]
+
+
+async def test_a_steady_trickle_is_cut_after_the_linger_time(engine):
+    # Arrivals every 40 ms never leave a 100 ms gap; the 150 ms linger still closes the batch.
+    batcher = await started(engine, max_batch=64, max_wait_ms=100, max_linger_ms=150)
+    try:
+        pending = []
+        for i in range(10):
+            pending.append(asyncio.ensure_future(batcher.embed([f"t{i}"])))
+            await asyncio.sleep(0.04)
+        await asyncio.gather(*pending)
+    finally:
+        await batcher.stop()
+
+    assert len(engine.calls) >= 2
+    assert 2 <= len(engine.calls[0]) < 10
+    assert [text for call in engine.calls for text in call] == [f"t{i}" for i in range(10)]
+
+
 async def test_requests_queued_during_an_encode_form_the_next_batch_at_once():
     engine = GatedEmbeddingEngine()
     batcher = await started(engine, max_batch=64, max_wait_ms=500)
