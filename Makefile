@@ -8,7 +8,7 @@ RUN_STAMP := $(VENV)/.stamp-run
 DEV_STAMP := $(VENV)/.stamp-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev run test lint format data verify bench eval clean
+.PHONY: help setup setup-dev run test lint format data verify bench eval export-feedback clean
 
 help:
 	@echo "make run     set up if needed, then start the model service (:8001) and backend (:8000)"
@@ -17,6 +17,9 @@ help:
 	@echo "             movies-dataset movielens ratings jsonl tmdb-api)"
 	@echo "make verify  compare the vector index with the database (REPAIR=1 to fix)"
 	@echo "make bench   run the benchmarks and print their figures"
+	@echo "make eval    measure quality (intents, chat, more-like-this) beside baselines"
+	@echo "make export-feedback   write rated chat turns as JSONL (OUT=path, default"
+	@echo "             var/exports/feedback.jsonl) for fine-tune/"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +64,13 @@ verify: setup
 
 bench: setup-dev
 	$(PY) bench/run_all.py
+
+eval: setup-dev
+	$(PY) evaluation/run_all.py
+
+export-feedback: setup
+	$(PY) backend/manage.py migrate --verbosity 0
+	$(PY) backend/manage.py export_feedback $(if $(OUT),--output "$(OUT)")
 
 clean:
 	rm -rf var/index var/marquee.sqlite3* var/explore

@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-SCRIPTS = ["bench_embeddings.py", "bench_search.py", "bench_ingest.py", "bench_generation.py"]
+SCRIPTS = [
+    "bench_embeddings.py",
+    "bench_search.py",
+    "bench_ingest.py",
+    "bench_generation.py",
+    "bench_chat.py",
+]
 
 
 def main() -> int:

@@ -5,6 +5,7 @@
     python prepare-databases/prepare.py verify [--repair]
     python prepare-databases/prepare.py rebuild-index
     python prepare-databases/prepare.py map
+    python prepare-databases/prepare.py neighbours
 
 `make data SOURCE=… DATA=…` runs the first. The logic lives in the backend's services; this
 file only parses arguments and reports.
@@ -231,6 +232,28 @@ def cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_neighbours(args: argparse.Namespace) -> int:
+    from catalog.models import Rating
+    from catalog.services.neighbours import neighbours_compute
+
+    setup_django()
+    if not Rating.objects.exists():
+        print(
+            "The catalog has no ratings, so no collaborative neighbours: ingest some with "
+            "`prepare.py ingest --source ratings --data <folder>` (or movies-dataset, movielens)."
+        )
+        return 0
+    report = neighbours_compute(
+        k=args.k,
+        min_co_likes=args.min_co_likes,
+        shrinkage=args.shrinkage,
+        like_threshold=args.like_threshold,
+    )
+    for line in report.lines():
+        print(line)
+    return 0
+
+
 def _option(text: str) -> str:
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
@@ -239,6 +262,7 @@ def _option(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from catalog.ingestion.sources import SOURCE_NAMES
+    from catalog.services import neighbours as nb
 
     parser = argparse.ArgumentParser(prog="prepare.py", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -270,6 +294,26 @@ def build_parser() -> argparse.ArgumentParser:
     explore = sub.add_parser("map", help="2D map of the catalog's embeddings for the Explore page")
     explore.add_argument("--out", help="output JSON (default var/explore/map.json)")
     explore.set_defaults(func=cmd_map)
+    neighbours = sub.add_parser(
+        "neighbours",
+        help="recompute the collaborative 'people who liked X also liked Y' neighbours",
+    )
+    neighbours.add_argument(
+        "--k", type=int, default=nb.DEFAULT_K, help="neighbours stored per movie"
+    )
+    neighbours.add_argument(
+        "--min-co-likes", type=int, default=nb.DEFAULT_MIN_CO_LIKES,
+        help="fewest users who liked both movies for a pair to count",
+    )  # fmt: skip
+    neighbours.add_argument(
+        "--shrinkage", type=float, default=nb.DEFAULT_SHRINKAGE,
+        help="score * n / (n + shrinkage), n = users who liked both",
+    )  # fmt: skip
+    neighbours.add_argument(
+        "--like-threshold", type=float, default=nb.DEFAULT_LIKE_THRESHOLD,
+        help="a rating at or above this is a like",
+    )  # fmt: skip
+    neighbours.set_defaults(func=cmd_neighbours)
     return parser
 
 

@@ -53,9 +53,15 @@ class MovieOutputSerializer(serializers.Serializer):
 
 class ScoredMovieOutputSerializer(MovieOutputSerializer):
     score = serializers.SerializerMethodField()
+    reason = serializers.SerializerMethodField(
+        help_text="Why this movie is here, e.g. 'liked by fans of Inception' (similar only)."
+    )
 
     def get_score(self, movie: Movie) -> float | None:
         return self.context.get("scores", {}).get(movie.tmdb_id)
+
+    def get_reason(self, movie: Movie) -> str | None:
+        return self.context.get("reasons", {}).get(movie.tmdb_id)
 
 
 class MovieListOutputSerializer(serializers.Serializer):
@@ -74,7 +80,8 @@ def _results_response(results: MovieResults) -> Response:
         "notice": results.notice,
         "results": results.movies,
     }
-    return Response(MovieListOutputSerializer(data, context={"scores": results.scores}).data)
+    context = {"scores": results.scores, "reasons": results.reasons}
+    return Response(MovieListOutputSerializer(data, context=context).data)
 
 
 class MovieListApi(APIView):
@@ -162,6 +169,10 @@ class MovieSimilarApi(APIView):
         parameters=[InputSerializer],
         responses={200: MovieListOutputSerializer},
         summary="More like this: movies closest to this one",
+        description="People who liked this movie also liked (from ratings, when the catalog "
+        "has them), blended with content similarity and a quality prior; each result has a "
+        "`reason`. A movie without ratings neighbours gets content similarity, the prior and "
+        "the ratings neighbours of the films closest to it.",
     )
     def get(self, request: Request, tmdb_id: int) -> Response:
         params = self.InputSerializer(data=request.query_params)

@@ -73,3 +73,27 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.movie_id}: {self.rating}"
+
+
+class MovieNeighbor(models.Model):
+    """A stored "people who liked X also liked Y" pair: top neighbours of each movie, by rank.
+
+    Derived from the Rating rows (catalog.services.neighbours), replaced whenever they change,
+    so "more like this" reads a handful of rows instead of scanning ratings per request.
+    """
+
+    movie = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="neighbors")
+    neighbor = models.ForeignKey(Movie, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField(help_text="shrunk cosine similarity of the two movies' likes")
+    rank = models.PositiveSmallIntegerField(help_text="1 = the closest neighbour")
+    co_likes = models.PositiveIntegerField(default=0, help_text="users who liked both")
+    source = models.CharField(max_length=40, default="ratings")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["movie", "neighbor"], name="unique_movie_neighbor")
+        ]
+        indexes = [models.Index(fields=["movie", "rank"], name="movie_neighbor_rank")]
+
+    def __str__(self) -> str:
+        return f"{self.movie_id} → {self.neighbor_id} (#{self.rank}, {self.score:.3f})"

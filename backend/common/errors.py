@@ -52,8 +52,11 @@ def _flatten_validation(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = key if key != "non_field_errors" else ""
-            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            if isinstance(key, int):  # a list item's errors: {0: {...}}
+                path = f"{prefix}[{key}]"
+            else:
+                name = key if key != "non_field_errors" else ""
+                path = f"{prefix}.{name}" if prefix and name else (prefix or name)
             out.update(_flatten_validation(value, path))
     elif isinstance(detail, list):
         if all(not isinstance(item, dict | list) for item in detail):

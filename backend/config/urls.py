@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("catalog.urls")),
+    path("api/", include("recommender.urls")),
 ]
 
 handler400 = "common.errors.handler400"

@@ -26,13 +26,14 @@ from catalog.documents import (
 )
 from catalog.ingestion.records import MovieRecord, RatingRecord, SkippedRow
 from catalog.ingestion.sources.base import CatalogSource
-from catalog.models import Genre, Movie, Rating
+from catalog.models import Genre, Movie, MovieNeighbor, Rating
 from catalog.services.indexing import (
     Embedder,
     index_sync_pending,
     index_write_movies,
     vector_to_bytes,
 )
+from catalog.services.neighbours import NeighboursReport, neighbours_compute
 from movie_constraints import normalize_genres
 from vector_index import VectorIndex
 
@@ -62,6 +63,7 @@ class IngestionReport:
     ratings_read: int = 0
     ratings_new: int = 0
     ratings_skipped: Counter[str] = field(default_factory=Counter)
+    neighbours: NeighboursReport | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
     def add_time(self, phase: str, seconds: float) -> None:
@@ -81,6 +83,8 @@ class IngestionReport:
                 f"skipped {sum(self.ratings_skipped.values())}"
             )
             out += [f"  skipped ({r}): {n}" for r, n in self.ratings_skipped.most_common()]
+        if self.neighbours is not None:
+            out += self.neighbours.lines()
         if self.timings:
             out.append(
                 "time: " + ", ".join(f"{k} {v:.1f}s" for k, v in sorted(self.timings.items()))
@@ -265,6 +269,11 @@ def catalog_ingest(
 
     if source.has_ratings:
         _ingest_ratings(source, report, progress)
+        # New ratings change who likes what; an unchanged re-run keeps the stored neighbours
+        # unless there are none yet (ratings stored before neighbours existed).
+        if report.ratings_new or (Rating.objects.exists() and not MovieNeighbor.objects.exists()):
+            report.neighbours = neighbours_compute()
+            report.add_time("neighbours", report.neighbours.seconds)
     if index is not None:
         t0 = time.perf_counter()
         # Rows an interrupted run stored but did not index are unchanged now, yet pending.

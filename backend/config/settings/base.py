@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "common",
     "catalog",
+    "recommender",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,23 @@ QDRANT_COLLECTION = env("QDRANT_COLLECTION", "movies")
 INDEX_PATH = Path(env("INDEX_PATH") or VAR_DIR / "index").resolve()
 # How often (seconds) the process that owns the index indexes rows written by other processes.
 INDEX_SYNC_INTERVAL = float(env("INDEX_SYNC_INTERVAL", "2"))
+
+# --- Chat ------------------------------------------------------------------------------------
+# Seconds to wait for the model service's embedding of a message (one short text).
+CHAT_EMBED_TIMEOUT = float(env("CHAT_EMBED_TIMEOUT", "5"))
+# Enrichment of vague requests by the language model: on/off, and how long a turn waits for it
+# before going on without it (the answer then says degraded: true).
+CHAT_ENRICH = env_bool("CHAT_ENRICH", True)
+CHAT_ENRICH_TIMEOUT = float(env("CHAT_ENRICH_TIMEOUT", "6"))
+# The grounded reply: how many of the ranked films the model is shown, its length and timeout.
+CHAT_REPLY_MOVIES = int(env("CHAT_REPLY_MOVIES", "5"))
+CHAT_REPLY_MAX_TOKENS = int(env("CHAT_REPLY_MAX_TOKENS", "160"))
+CHAT_REPLY_TEMPERATURE = float(env("CHAT_REPLY_TEMPERATURE", "0.3"))
+CHAT_REPLY_TIMEOUT = float(env("CHAT_REPLY_TIMEOUT", "60"))
+# Earlier user+assistant turn pairs a turn reads for context.
+CHAT_HISTORY_TURNS = int(env("CHAT_HISTORY_TURNS", "6"))
+# "recent" / "new releases" means released in the last this many years.
+CHAT_RECENT_YEARS = int(env("CHAT_RECENT_YEARS", "3"))
 
 TMDB_IMAGE_BASE = env("TMDB_IMAGE_BASE", "https://image.tmdb.org/t/p/w342")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import numpy as np
 import pytest
@@ -87,3 +89,81 @@ def test_api_key_is_sent_as_bearer_token():
         return httpx.Response(200, json={"data": [{"id": "mini", "dimensions": 384}]})
 
     assert client_with(handler, api_key="s3cret").embedding_model() == "mini"
+
+
+def test_many_texts_are_sent_in_several_requests_in_order():
+    sizes = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        texts = json.loads(request.read())["input"]
+        sizes.append(len(texts))
+        rows = [{"index": i, "embedding": [float(t)]} for i, t in enumerate(texts)]
+        return httpx.Response(200, json={"data": rows, "model": "mini"})
+
+    batch = client_with(handler).embed([str(i) for i in range(600)])
+    assert sizes == [256, 256, 88]
+    np.testing.assert_array_equal(batch.vectors[:, 0], np.arange(600, dtype=np.float32))
+
+
+def test_enrich_returns_the_answer_and_rejects_garbage():
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.read())
+        if body["message"] == "bad":
+            return httpx.Response(200, json={"nope": 1})
+        return httpx.Response(200, json={"search_text": "sad drama", "history": body["history"]})
+
+    client = client_with(handler)
+    answer = client.enrich("cry", history=[{"role": "user", "content": "hi"}])
+    assert answer["search_text"] == "sad drama"
+    assert answer["history"] == [{"role": "user", "content": "hi"}]
+    with pytest.raises(ModelServiceError, match="malformed enrichment"):
+        client.enrich("bad")
+
+
+def sse(*chunks: str) -> bytes:
+    return "".join(f"data: {chunk}\n\n" for chunk in chunks).encode()
+
+
+def test_chat_stream_yields_deltas_until_done():
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert json.loads(request.read())["stream"] is True
+        return httpx.Response(
+            200,
+            content=sse(
+                '{"choices":[{"delta":{"role":"assistant"}}]}',
+                '{"choices":[{"delta":{"content":"Try "}}]}',
+                '{"choices":[{"delta":{"content":"Heat."}}]}',
+                "[DONE]",
+            ),
+            headers={"content-type": "text/event-stream"},
+        )
+
+    assert list(client_with(handler).chat_stream([{"role": "user", "content": "x"}])) == [
+        "Try ",
+        "Heat.",
+    ]
+
+
+def test_chat_stream_errors_before_and_during_the_stream():
+    def busy(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, json={"error": {"message": "busy, retry"}})
+
+    with pytest.raises(ModelServiceUnavailable, match="busy, retry"):
+        list(client_with(busy).chat_stream([{"role": "user", "content": "x"}]))
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            content=sse('{"choices":[{"delta":{"content":"Hi"}}]}', '{"error":{"message":"oom"}}'),
+        )
+
+    stream = client_with(broken).chat_stream([{"role": "user", "content": "x"}])
+    assert next(stream) == "Hi"
+    with pytest.raises(ModelServiceError, match="oom"):
+        next(stream)
+
+    def down(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused")
+
+    with pytest.raises(ModelServiceUnavailable, match="not reachable"):
+        list(client_with(down).chat_stream([{"role": "user", "content": "x"}]))

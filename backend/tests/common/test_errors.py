@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def test_method_not_allowed_and_unknown_urls_use_the_error_shape():
     client = APIClient()
-    response = client.post("/api/movies/27205/", {}, format="json")
+    response = client.post("/api/movies/27205/similar/", {}, format="json")
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
     response = client.get("/definitely/not/here/")

@@ -1,0 +1,1 @@
+"""The recommender: intent routing, request understanding, retrieval, ranking, replies, chat."""

@@ -1,0 +1,294 @@
+"""The chat API end to end over the demo catalog and the real index, with a fake model service:
+contracts, persistence, streaming, degraded modes, feedback and conversations."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from clients.model_service import ModelServiceError
+from recommender.models import Conversation, Feedback, Message, Recommendation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(demo_catalog, chat_client, stub_router) -> APIClient:
+    return APIClient()
+
+
+def chat(api: APIClient, **body):
+    return api.post("/api/chat/", body, format="json")
+
+
+def sse_events(response) -> list[tuple[str, dict]]:
+    text = b"".join(response.streaming_content).decode()
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def test_a_recommendation_turn_returns_catalog_movies_and_is_stored(api, chat_client):
+    response = chat(api, message="a French comedy from the 90s")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["intent"] == "recommend"
+    assert 1 <= len(body["movies"]) <= 8
+    for movie in body["movies"]:
+        assert "Comedy" in movie["genres"]
+        assert 1990 <= movie["year"] <= 1999
+        assert movie["reason"]
+        assert set(movie) >= {"id", "title", "overview", "poster_url", "vote_average", "score"}
+    assert body["reply"] == chat_client.reply
+    assert body["reply_source"] == "model"
+    assert body["degraded"] is False
+    assert chat_client.enrich_calls == []  # explicit: no enrichment needed
+
+    conversation = Conversation.objects.get(id=body["conversation_id"])
+    messages = list(conversation.messages.all())
+    assert [m.role for m in messages] == ["user", "assistant"]
+    assistant = messages[1]
+    assert assistant.id == body["message_id"]
+    assert assistant.intent == "recommend"
+    assert assistant.understanding["constraints"]["language"] == "fr"
+    assert list(assistant.recommendations.values_list("tmdb_id", flat=True)) == [
+        m["id"] for m in body["movies"]
+    ]
+
+
+def test_limit_and_reply_false(api, chat_client):
+    body = chat(api, message="science fiction movies", limit=3, reply=False).json()
+    assert len(body["movies"]) == 3
+    assert body["reply"] == ""
+    assert body["reply_source"] == "none"
+    assert chat_client.chat_calls == []
+
+
+def test_a_vague_request_is_enriched(api, chat_client):
+    chat_client.enrichment = {"genres": ["Drama"], "search_text": "moving drama about loss"}
+    body = chat(api, message="movies that feel like a warm hug", reply=False).json()
+    assert chat_client.enrich_calls == ["movies that feel like a warm hug"]
+    assert body["enrichment"]["search_text"] == "moving drama about loss"
+    assert body["degraded"] is False
+
+
+def test_a_failing_enrichment_degrades_but_answers(api, chat_client):
+    chat_client.enrichment = ModelServiceError("boom")
+    body = chat(api, message="movies that feel like a warm hug", reply=False).json()
+    assert body["movies"]
+    assert body["degraded"] is True
+    assert body["enrichment"] is None
+    assert any("language model" in notice for notice in body["notices"])
+
+
+def test_similar_to_a_named_film_excludes_it(api):
+    body = chat(api, message="something like The Matrix", reply=False).json()
+    assert body["intent"] == "similar"
+    assert body["movies"]
+    assert 603 not in [m["id"] for m in body["movies"]]
+    assert all(m["reason"] for m in body["movies"])
+
+
+def test_movie_info_answers_from_the_database(api, chat_client):
+    body = chat(api, message="who directed Heat?").json()
+    assert body["intent"] == "movie_info"
+    assert body["reply_source"] == "facts"
+    assert "Michael Mann" in body["reply"]
+    assert [m["title"] for m in body["movies"]] == ["Heat"]
+    assert chat_client.chat_calls == []
+
+
+def test_faq_and_out_of_scope(api):
+    faq = chat(api, message="how do I use this?").json()
+    assert faq["intent"] == "faq" and faq["reply_source"] == "faq" and faq["movies"] == []
+    other = chat(api, message="what's the weather in Paris").json()
+    assert other["intent"] == "out_of_scope" and other["movies"] == []
+
+
+def test_a_reply_naming_other_films_is_replaced_by_the_template(api, chat_client):
+    chat_client.reply = "You should watch *Some Film Nobody Showed* tonight."
+    body = chat(api, message="science fiction movies").json()
+    assert body["reply_source"] == "template"
+    assert "Some Film" not in body["reply"]
+    assert body["movies"][0]["title"] in body["reply"]
+
+
+def test_model_service_down_degrades_to_keywords_and_template(api, chat_client):
+    chat_client.down = True
+    response = chat(api, message="a comedy from the 90s")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["degraded"] is True
+    assert body["movies"]
+    assert all("Comedy" in m["genres"] for m in body["movies"])
+    assert body["reply_source"] == "template"
+    assert Message.objects.filter(role="assistant", degraded=True).count() == 1
+
+
+def test_a_follow_up_refines_the_stored_conversation(api):
+    first = chat(api, message="a comedy", reply=False).json()
+    second = chat(
+        api, message="from the 90s", conversation_id=first["conversation_id"], reply=False
+    ).json()
+    assert second["conversation_id"] == first["conversation_id"]
+    assert all("Comedy" in m["genres"] for m in second["movies"])
+    assert all(1990 <= m["year"] <= 1999 for m in second["movies"])
+    shown_before = {m["id"] for m in first["movies"]}
+    assert not shown_before & {m["id"] for m in second["movies"]}
+    assert Message.objects.filter(conversation_id=first["conversation_id"]).count() == 4
+
+
+def test_stateless_history_is_used_instead_of_stored_turns(api):
+    body = chat(
+        api,
+        message="from the 90s",
+        history=[
+            {"role": "user", "content": "a horror movie"},
+            {"role": "assistant", "content": "Try The Shining."},
+        ],
+        reply=False,
+    ).json()
+    assert all("Horror" in m["genres"] for m in body["movies"])
+    assert all(1990 <= m["year"] <= 1999 for m in body["movies"])
+
+
+def test_thumbs_down_films_are_not_shown_again(api):
+    first = chat(api, message="science fiction movies", reply=False).json()
+    disliked = first["movies"][0]["id"]
+    response = api.post(
+        "/api/feedback/",
+        {"message_id": first["message_id"], "movie_id": disliked, "rating": -1},
+        format="json",
+    )
+    assert response.status_code == 201
+    again = chat(api, message="more", conversation_id=first["conversation_id"], reply=False).json()
+    assert disliked not in [m["id"] for m in again["movies"]]
+
+
+def test_feedback_is_stored_and_can_change(api):
+    body = chat(api, message="science fiction movies").json()
+    url = "/api/feedback/"
+    first = api.post(url, {"message_id": body["message_id"], "rating": 1}, format="json")
+    assert first.status_code == 201
+    again = api.post(
+        url, {"message_id": body["message_id"], "rating": -1, "comment": "meh"}, format="json"
+    )
+    assert again.status_code == 200
+    feedback = Feedback.objects.get()
+    assert (feedback.rating, feedback.comment, feedback.tmdb_id) == (-1, "meh", None)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"message_id": 999999, "rating": 1}, None),
+        ({"rating": 1}, "message_id"),
+        ({"message_id": 1, "rating": 5}, "rating"),
+    ],
+)
+def test_bad_feedback_is_rejected_clearly(api, body, field):
+    response = api.post("/api/feedback/", body, format="json")
+    assert response.status_code in (400, 404)
+    error = response.json()["error"]
+    if field:
+        assert field in error["details"]["fields"]
+    assert not Feedback.objects.exists()
+
+
+def test_feedback_on_a_film_not_shown_is_rejected(api):
+    body = chat(api, message="science fiction movies", reply=False).json()
+    response = api.post(
+        "/api/feedback/",
+        {"message_id": body["message_id"], "movie_id": 1, "rating": 1},
+        format="json",
+    )
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "message"),
+        ({"message": "   "}, "message"),
+        ({"message": "x" * 2001}, "message"),
+        ({"message": "hi", "limit": 0}, "limit"),
+        ({"message": "hi", "limit": 51}, "limit"),
+        ({"message": "hi", "conversation_id": "nope"}, "conversation_id"),
+        ({"message": "hi", "filters": {"genres": ["Cartoonz"]}}, "filters.genres"),
+        ({"message": "hi", "filters": {"year_min": 2000, "year_max": 1990}}, "filters.year_min"),
+        ({"message": "hi", "history": [{"role": "system", "content": "x"}]}, "history[0].role"),
+        ({"message": "hi", "history": "not a list"}, "history"),
+        ({"message": "hi", "reply": "maybe"}, "reply"),
+    ],
+)
+def test_bad_chat_input_is_a_clear_400_and_stores_nothing(api, body, field):
+    response = chat(api, **body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert field in error["details"]["fields"], error
+    assert not Conversation.objects.exists()
+
+
+def test_filters_bind(api):
+    body = chat(
+        api,
+        message="something good",
+        filters={"genres": ["animation"], "language": "Japanese", "min_rating": 7},
+        reply=False,
+    ).json()
+    assert body["movies"]
+    for movie in body["movies"]:
+        assert "Animation" in movie["genres"]
+        assert movie["original_language"] == "ja"
+        assert movie["vote_average"] >= 7
+
+
+def test_conversation_history_endpoint(api):
+    first = chat(api, message="science fiction movies").json()
+    url = f"/api/conversations/{first['conversation_id']}/"
+    body = api.get(url).json()
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant"]
+    assert body["messages"][0]["content"] == "science fiction movies"
+    assert [m["id"] for m in body["messages"][1]["movies"]] == [m["id"] for m in first["movies"]]
+    missing = api.get("/api/conversations/00000000-0000-0000-0000-000000000000/")
+    assert missing.status_code == 404
+    assert "omit conversation_id" in missing.json()["error"]["message"]
+
+
+def test_stream_sends_meta_tokens_done_and_stores_the_turn(api, chat_client):
+    response = api.post("/api/chat/stream/", {"message": "science fiction movies"}, format="json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/event-stream")
+    events = sse_events(response)
+    names = [name for name, _ in events]
+    assert names[0] == "meta" and names[-1] == "done"
+    assert set(names[1:-1]) == {"token"}
+    meta, done = events[0][1], events[-1][1]
+    assert meta["movies"] and meta["intent"] == "recommend"
+    assert "".join(data["text"] for name, data in events if name == "token") == chat_client.reply
+    assert done["reply"] == chat_client.reply and done["replaced"] is False
+    message = Message.objects.get(id=done["message_id"])
+    assert str(message.conversation_id) == meta["conversation_id"]
+    assert Recommendation.objects.filter(message=message).count() == len(meta["movies"])
+
+
+def test_stream_replaces_a_straying_reply_in_done(api, chat_client):
+    chat_client.reply = "Watch *Nothing We Showed* now. It is great."
+    events = sse_events(
+        api.post("/api/chat/stream/", {"message": "science fiction movies"}, format="json")
+    )
+    done = events[-1][1]
+    assert done["replaced"] is True
+    assert done["reply_source"] == "template"
+    assert Message.objects.get(id=done["message_id"]).content == done["reply"]
+
+
+def test_stream_bad_input_is_json_not_sse(api):
+    response = api.post("/api/chat/stream/", {"message": ""}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
