@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 
-from catalog.models import Genre, Movie, Rating
+from catalog.models import Genre, Movie, MovieNeighbor, Rating
 from catalog.services.movies import ADMIN_SOURCE, movie_index_refresh
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
@@ -70,3 +70,18 @@ admin.site.register(Genre)
 class RatingAdmin(admin.ModelAdmin):
     list_display = ["user_id", "movie", "rating", "source"]
     raw_id_fields = ["movie"]
+
+
+@admin.register(MovieNeighbor)
+class MovieNeighborAdmin(admin.ModelAdmin):
+    """Read-only: neighbours are recomputed from ratings (`prepare.py neighbours`)."""
+
+    list_display = ["movie", "rank", "neighbor", "score", "co_likes", "source"]
+    raw_id_fields = ["movie", "neighbor"]
+    search_fields = ["=movie__tmdb_id", "movie__title"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

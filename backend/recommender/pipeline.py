@@ -525,10 +525,21 @@ class ChatTurn:
                 "score": round(understood.faq.score, 3),
             }
             return plan(understood.faq.answer, "faq")
-        # movie_info
-        if not understood.references:
+        # movie_info: about the film named, else the one the conversation is on ("who
+        # directed it?" after a film was shown).
+        movie = understood.references[0] if understood.references else None
+        if movie is None:
+            last = next(
+                (t for t in reversed(request.turns) if t.role == "assistant" and t.movie_ids), None
+            )
+            if last is not None:
+                movie = (
+                    Movie.objects.prefetch_related("genres")
+                    .filter(tmdb_id=last.movie_ids[0])
+                    .first()
+                )
+        if movie is None:
             return plan(UNKNOWN_MOVIE_REPLY, "template")
-        movie = understood.references[0]
         sheet = MovieFactSheet(
             title=movie.title,
             year=movie.year,

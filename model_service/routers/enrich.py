@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from model_service.disconnect import cancel_on_disconnect
 from model_service.enrichment import EnrichmentService
 from model_service.errors import ModelServiceError
 from model_service.schemas import ErrorResponse
@@ -29,8 +30,11 @@ async def enrich(body: EnrichRequest, request: Request) -> EnrichResponse:
             "message",
         )
     service: EnrichmentService = request.app.state.enrichment
-    result = await service.enrich(
-        body.message, [(turn.role, turn.content) for turn in body.history]
+    # A client that gave up (the backend's enrichment timeout) must not keep the one language
+    # model busy: later requests would queue behind an answer nobody reads.
+    result = await cancel_on_disconnect(
+        request.receive,
+        service.enrich(body.message, [(turn.role, turn.content) for turn in body.history]),
     )
     metrics = request.app.state.metrics
     source = "cache" if result.cached else ("fallback" if result.fallback else "model")

@@ -9,7 +9,9 @@ from model_service.app import create_app
 from model_service.engines.fake import GatedEmbeddingEngine
 
 
-async def post_then_disconnect(app, payload: dict, disconnect: asyncio.Event) -> list[dict]:
+async def post_then_disconnect(
+    app, payload: dict, disconnect: asyncio.Event, *, path: str = "/v1/embeddings"
+) -> list[dict]:
     """Drive the ASGI app like a server whose client hangs up when `disconnect` is set."""
     pending = [{"type": "http.request", "body": json.dumps(payload).encode(), "more_body": False}]
 
@@ -30,8 +32,8 @@ async def post_then_disconnect(app, payload: dict, disconnect: asyncio.Event) ->
         "http_version": "1.1",
         "method": "POST",
         "scheme": "http",
-        "path": "/v1/embeddings",
-        "raw_path": b"/v1/embeddings",
+        "path": path,
+        "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
         "headers": [(b"content-type", b"application/json"), (b"host", b"testserver")],

@@ -150,3 +150,32 @@ async def test_log_lines_written_while_serving_carry_the_request_id(
         )
     fallback = [r for r in caplog.records if r.name == "model_service.enrichment"]
     assert fallback and all(r.request_id == "trace-42" for r in fallback)
+
+
+async def test_a_client_that_hangs_up_frees_the_language_model(settings, fake_engine, serve):
+    import asyncio
+    import time
+
+    from model_service.tests.test_api_disconnect import post_then_disconnect
+
+    # Each answer takes ~2 s; the first client gives up after 0.2 s.
+    generator = FakeGenerator(json_reply=" ".join(["x"] * 40), token_delay_s=0.05)
+    app = create_app(settings, fake_engine, generator=generator)
+    async with serve(app) as client:
+        hang_up = asyncio.Event()
+        abandoned = asyncio.ensure_future(
+            post_then_disconnect(
+                app, {"message": "a film that feels like autumn"}, hang_up, path="/v1/enrich"
+            )
+        )
+        await asyncio.sleep(0.2)
+        hang_up.set()
+        sent = await asyncio.wait_for(abandoned, 2)
+        started = time.perf_counter()
+        await client.post("/v1/enrich", json={"message": "something to watch with grandma"})
+        waited = time.perf_counter() - started
+
+    assert sent[0]["status"] == 499
+    # Served in about one answer's time, not behind the abandoned one's remaining ~1.8 s.
+    assert waited < 3.0
+    assert app.state.models["generator"].value.stats.cancelled >= 1

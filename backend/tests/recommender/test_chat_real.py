@@ -67,6 +67,12 @@ def test_real_turns_and_degraded_mode(real_api, model_service_url):
 
     facts = api.post("/api/chat/", {"message": "who directed Heat?"}, format="json").json()
     assert facts["intent"] == "movie_info" and "Michael Mann" in facts["reply"], facts
+    follow = api.post(
+        "/api/chat/",
+        {"message": "how long is it?", "conversation_id": facts["conversation_id"]},
+        format="json",
+    ).json()
+    assert follow["intent"] == "movie_info" and "170 minutes" in follow["reply"], follow
 
     faq = api.post(
         "/api/chat/", {"message": "how do I give feedback on a suggestion?"}, format="json"
