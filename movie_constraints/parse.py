@@ -1178,7 +1178,9 @@ class _Parser:
                 continue
             self.add(start, end, "year", label, "number")
             self.years.append((start, end, lo, hi))
-        if self.recent_years is not None:
+        # "recent" is a vague stand-in for a year bound: any stated year or decade wins over it
+        # ("more recent, 2000s onwards" means from 2000).
+        if self.recent_years is not None and not self.years:
             for m in _RECENT_RE.finditer(self.low):
                 if not self.free(m.start(), m.end(), "number"):
                     continue

@@ -287,6 +287,7 @@ def similar_candidates(
     limit: int,
     get_index: IndexGetter,
     search_filter: SearchFilter | None = None,
+    weights: SimilarWeights | None = None,
 ) -> list[SimilarCandidate]:
     """'More like this', best first: collaborative neighbours blended with content similarity.
 
@@ -296,9 +297,10 @@ def similar_candidates(
     without ratings neighbours (new or admin-added) borrows those of its closest content
     neighbours instead. `search_filter` applies to every source. Raises 404 for an unknown id;
     503 when the index is down, 409 when the movie was never embedded, and in either case it
-    has no ratings neighbours to answer from.
+    has no ratings neighbours to answer from. `weights` replaces SIMILAR_WEIGHTS (the chat
+    turn drops the prior here because its own ranking applies one to every route).
     """
-    weights = SIMILAR_WEIGHTS
+    weights = weights or SIMILAR_WEIGHTS
     movie = movie_get(tmdb_id=tmdb_id)
     search_filter = search_filter or SearchFilter()
     excluded = {*search_filter.exclude_ids, tmdb_id}

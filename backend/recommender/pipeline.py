@@ -22,7 +22,7 @@ from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Value, W
 from django.db.models.functions import Coalesce
 
 from catalog.models import Movie
-from catalog.selectors import REBUILD_HINT, similar_candidates
+from catalog.selectors import REBUILD_HINT, SIMILAR_WEIGHTS, similar_candidates
 from catalog.services.indexing import Embedder
 from clients.model_service import ModelServiceError, ModelServiceUnavailable
 from movie_constraints import Constraints, language_name, normalize_genres
@@ -55,6 +55,9 @@ logger = logging.getLogger(__name__)
 
 INTENTS = ("recommend", "similar", "movie_info", "faq", "chitchat", "out_of_scope")
 RETRIEVAL_DEPTH = 60  # candidates per route before fusion
+# "More like" a named film, as relevance only: the turn's ranking applies the quality prior to
+# every route once, so the similar route must not bring its own as well.
+SIMILAR_RELEVANCE = dataclasses.replace(SIMILAR_WEIGHTS, prior=0.0, prior_without_ratings=0.0)
 
 
 class ChatClient(Embedder):
@@ -290,6 +293,7 @@ def similar_route(
         limit=RETRIEVAL_DEPTH,
         get_index=get_index,
         search_filter=index_filter,
+        weights=SIMILAR_RELEVANCE,
     )
     return CandidateList(
         f"like:{reference.tmdb_id}",
@@ -418,6 +422,23 @@ class ChatTurn:
         movies, route_degraded = self._retrieve(
             request, understood, enrichment, vector, notices, clock
         )
+        if not movies and not understood.reading.constraints.is_empty:
+            # Nothing fits every word of the request: keep genres, language and exclusions,
+            # let go of years, runtime and rating, and say so.
+            relaxed = dataclasses.replace(
+                understood.reading.constraints,
+                year_min=None, year_max=None, runtime_min=None, runtime_max=None, min_rating=None,
+            )  # fmt: skip
+            if relaxed != understood.reading.constraints:
+                understood.reading.constraints = relaxed
+                movies, route_degraded = self._retrieve(
+                    request, understood, enrichment, vector, notices, clock
+                )
+                if movies:
+                    notices.append(
+                        "No film in the catalog matches every part of the request; these "
+                        "match it without its year, length or rating limits."
+                    )
         degraded = degraded or route_degraded
         understanding["search_text"] = self._search_text(understood, enrichment)
 
@@ -451,7 +472,13 @@ class ChatTurn:
         vector: Any,
         notices: list[str],
     ) -> _Understood:
-        references = self._references(links, reading)
+        topic_links: list[TitleLink] = []
+        if reading.is_follow_up and not links:
+            # "more recent please" after "something like Heat": still about Heat.
+            linker = resources.title_linker()
+            for text in reading.topic_texts[:-1]:
+                topic_links += linker.link(text, limit=2)
+        references = self._references(links + topic_links, reading)
         has_title = bool(links)
         if vector is None:
             intent = rule_intent(

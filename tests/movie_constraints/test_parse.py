@@ -189,6 +189,9 @@ def test_recent_years_option() -> None:
     # Not when negated, and never by default.
     assert parse("nothing recent", recent_years=5).year_min is None
     assert parse("recent", recent_years=None).year_min is None
+    # A stated year or decade wins over the vague word.
+    assert parse("more recent pls, 2000s onwards", recent_years=3).year_min == 2000
+    assert parse("newer ones, after 2010", recent_years=3).year_min == 2011
 
 
 def test_today_year_bounds_plausible_years() -> None:
