@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.documents import LANGUAGE_NAMES
+from catalog.fields import genres_from_labels, language_from_label
 from catalog.models import Movie
 from catalog.selectors import (
     MovieQuery,
@@ -21,9 +21,6 @@ from catalog.selectors import (
 )
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
-from movie_constraints import GENRES, normalize_genre
-
-_LANGUAGE_CODES = {name.casefold(): code for code, name in LANGUAGE_NAMES.items()}
 
 
 class MovieOutputSerializer(serializers.Serializer):
@@ -101,27 +98,10 @@ class MovieListApi(APIView):
         limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
 
         def validate_genre(self, value: str) -> tuple[str, ...]:
-            genres = []
-            for label in filter(None, (part.strip() for part in value.split(","))):
-                genre = normalize_genre(label)
-                if genre is None:
-                    raise serializers.ValidationError(
-                        f"Unknown genre {label!r}; valid genres: {', '.join(GENRES)}."
-                    )
-                genres.append(genre)
-            return tuple(genres)
+            return genres_from_labels(filter(None, (part.strip() for part in value.split(","))))
 
         def validate_language(self, value: str) -> str:
-            value = value.strip()
-            if not value:
-                return ""
-            if value.casefold() in _LANGUAGE_CODES:
-                return _LANGUAGE_CODES[value.casefold()]
-            if value.isalpha() and len(value) in (2, 3):
-                return value.lower()
-            raise serializers.ValidationError(
-                "Use an ISO 639-1 code such as 'fr' or a language name such as 'French'."
-            )
+            return language_from_label(value)
 
         def validate(self, attrs: dict) -> dict:
             year_min, year_max = attrs.get("year_min"), attrs.get("year_max")

@@ -12,13 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog.apis import MovieDetailApi, MovieListApi, MovieOutputSerializer
+from catalog.fields import genres_from_labels, language_from_label
 from catalog.models import Movie
 from catalog.selectors import movie_get
 from catalog.services.movies import movie_create, movie_delete, movie_update
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
 from common.errors import ApplicationError
-from movie_constraints import GENRES, normalize_genre, normalize_language
 
 
 class StaffWrites(permissions.BasePermission):
@@ -63,23 +63,10 @@ class MovieWriteSerializer(serializers.Serializer):
         return value.strip()
 
     def validate_genres(self, value: list[str]) -> list[str]:
-        genres = []
-        for label in value:
-            genre = normalize_genre(label)
-            if genre is None:
-                raise serializers.ValidationError(
-                    f"Unknown genre {label!r}; valid genres: {', '.join(GENRES)}."
-                )
-            genres.append(genre)
-        return list(dict.fromkeys(genres))
+        return list(genres_from_labels(value))
 
     def validate_original_language(self, value: str) -> str:
-        if not value.strip():
-            return ""
-        code = normalize_language(value)
-        if code is None:
-            raise serializers.ValidationError("Use an ISO 639-1 code such as 'fr'.")
-        return code
+        return language_from_label(value)
 
 
 class MovieSavedSerializer(serializers.Serializer):

@@ -63,19 +63,42 @@ def _in_order(ids: list[int]) -> list[Movie]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _db_filtered(query: MovieQuery) -> Any:
+def movies_matching(search_filter: SearchFilter) -> Any:
+    """The catalog's movies that pass an index filter, read from the database.
+
+    Same semantics as the index's payload filter (a missing value never matches a condition),
+    so a route that falls back to the database, or checks candidates, agrees with the index.
+    """
     movies = Movie.objects.all()
-    if query.genres:
-        movies = movies.filter(genres__name__in=query.genres).distinct()
-    if query.year_min is not None:
-        movies = movies.filter(year__gte=query.year_min)
-    if query.year_max is not None:
-        movies = movies.filter(year__lte=query.year_max)
-    if query.language:
-        movies = movies.filter(original_language=query.language)
-    if query.min_rating is not None:
-        movies = movies.filter(vote_average__gte=query.min_rating)
-    return movies.prefetch_related("genres").order_by("-popularity", "tmdb_id")
+    if search_filter.exclude_ids:
+        movies = movies.exclude(tmdb_id__in=search_filter.exclude_ids)
+    if search_filter.genres_any:
+        movies = movies.filter(
+            tmdb_id__in=Movie.genres.through.objects.filter(
+                genre__name__in=search_filter.genres_any
+            ).values("movie_id")
+        )
+    if search_filter.genres_exclude:
+        movies = movies.exclude(genres__name__in=search_filter.genres_exclude)
+    if search_filter.year_min is not None:
+        movies = movies.filter(year__gte=search_filter.year_min)
+    if search_filter.year_max is not None:
+        movies = movies.filter(year__lte=search_filter.year_max)
+    if search_filter.languages:
+        movies = movies.filter(original_language__in=search_filter.languages)
+    if search_filter.min_vote_average is not None:
+        movies = movies.filter(vote_average__gte=search_filter.min_vote_average)
+    if search_filter.min_vote_count is not None:
+        movies = movies.filter(vote_count__gte=search_filter.min_vote_count)
+    return movies
+
+
+def _db_filtered(query: MovieQuery) -> Any:
+    return (
+        movies_matching(query.index_filter())
+        .prefetch_related("genres")
+        .order_by("-popularity", "tmdb_id")
+    )
 
 
 def movie_search(*, query: MovieQuery, embedder: Embedder, get_index: IndexGetter) -> MovieResults:
@@ -167,32 +190,13 @@ class _Signals:
 
 
 def _passing_filter(ids: set[int], search_filter: SearchFilter) -> dict[int, tuple]:
-    """{id: (vote_average, vote_count)} of the movies among ids that pass the filter.
-
-    Same semantics as the index's payload filter: a missing value never matches a condition.
-    """
-    movies = Movie.objects.filter(tmdb_id__in=ids)
-    if search_filter.exclude_ids:
-        movies = movies.exclude(tmdb_id__in=search_filter.exclude_ids)
-    if search_filter.genres_any:
-        movies = movies.filter(
-            tmdb_id__in=Movie.genres.through.objects.filter(
-                genre__name__in=search_filter.genres_any
-            ).values("movie_id")
-        )
-    if search_filter.genres_exclude:
-        movies = movies.exclude(genres__name__in=search_filter.genres_exclude)
-    if search_filter.year_min is not None:
-        movies = movies.filter(year__gte=search_filter.year_min)
-    if search_filter.year_max is not None:
-        movies = movies.filter(year__lte=search_filter.year_max)
-    if search_filter.languages:
-        movies = movies.filter(original_language__in=search_filter.languages)
-    if search_filter.min_vote_average is not None:
-        movies = movies.filter(vote_average__gte=search_filter.min_vote_average)
-    if search_filter.min_vote_count is not None:
-        movies = movies.filter(vote_count__gte=search_filter.min_vote_count)
-    rows = movies.order_by().values_list("tmdb_id", "vote_average", "vote_count")
+    """{id: (vote_average, vote_count)} of the movies among ids that pass the filter."""
+    rows = (
+        movies_matching(search_filter)
+        .filter(tmdb_id__in=ids)
+        .order_by()
+        .values_list("tmdb_id", "vote_average", "vote_count")
+    )
     return {tmdb_id: (average, votes) for tmdb_id, average, votes in rows}
 
 

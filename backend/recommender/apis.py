@@ -18,10 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog.fields import genres_from_labels, language_from_label
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
 from common.errors import ServiceUnavailable
-from movie_constraints import GENRES, normalize_genre, normalize_language
 from recommender.models import Message
 from recommender.pipeline import ChatFilters, ChatRequest, ChatTurn, ShownMovie, TurnPlan
 from recommender.reply_stream import GroundedReply
@@ -51,26 +51,10 @@ class FiltersSerializer(serializers.Serializer):
     language = serializers.CharField(required=False, default="", allow_blank=True, max_length=40)
 
     def validate_genres(self, value: list[str]) -> tuple[str, ...]:
-        genres = []
-        for label in value:
-            genre = normalize_genre(label)
-            if genre is None:
-                raise serializers.ValidationError(
-                    f"Unknown genre {label!r}; valid genres: {', '.join(GENRES)}."
-                )
-            genres.append(genre)
-        return tuple(dict.fromkeys(genres))
+        return genres_from_labels(value)
 
     def validate_language(self, value: str) -> str:
-        value = value.strip()
-        if not value:
-            return ""
-        code = normalize_language(value)
-        if code:
-            return code
-        raise serializers.ValidationError(
-            "Use an ISO 639-1 code such as 'fr' or a language name such as 'French'."
-        )
+        return language_from_label(value)
 
     def validate(self, attrs: dict) -> dict:
         low, high = attrs.get("year_min"), attrs.get("year_max")

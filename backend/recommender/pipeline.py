@@ -22,7 +22,12 @@ from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Value, W
 from django.db.models.functions import Coalesce
 
 from catalog.models import Movie
-from catalog.selectors import REBUILD_HINT, SIMILAR_WEIGHTS, similar_candidates
+from catalog.selectors import (
+    REBUILD_HINT,
+    SIMILAR_WEIGHTS,
+    movies_matching,
+    similar_candidates,
+)
 from catalog.services.indexing import Embedder
 from clients.model_service import ModelServiceError, ModelServiceUnavailable
 from movie_constraints import Constraints, language_name, normalize_genres
@@ -220,26 +225,13 @@ def search_filter(
 
 
 def _db_filtered(index_filter: SearchFilter, constraints: Constraints):
-    movies = Movie.objects.all()
-    if index_filter.genres_any:
-        movies = movies.filter(genres__name__in=index_filter.genres_any)
-    if index_filter.genres_exclude:
-        movies = movies.exclude(genres__name__in=index_filter.genres_exclude)
-    if index_filter.year_min is not None:
-        movies = movies.filter(year__gte=index_filter.year_min)
-    if index_filter.year_max is not None:
-        movies = movies.filter(year__lte=index_filter.year_max)
-    if index_filter.languages:
-        movies = movies.filter(original_language__in=index_filter.languages)
-    if index_filter.min_vote_average is not None:
-        movies = movies.filter(vote_average__gte=index_filter.min_vote_average)
-    if index_filter.exclude_ids:
-        movies = movies.exclude(tmdb_id__in=index_filter.exclude_ids)
+    """The index filter, plus what only the database knows (runtime)."""
+    movies = movies_matching(index_filter)
     if constraints.runtime_max is not None:
         movies = movies.filter(runtime__lte=constraints.runtime_max)
     if constraints.runtime_min is not None:
         movies = movies.filter(runtime__gte=constraints.runtime_min)
-    return movies.distinct()
+    return movies
 
 
 def _by_bayesian_rating(movies):
@@ -397,6 +389,9 @@ class ChatTurn:
             "follow_up": reading.is_follow_up,
             "topic": reading.topic_texts,
             "signals": list(understood.signals),
+            "references": [
+                {"id": movie.tmdb_id, "title": movie.title} for movie in understood.references
+            ],
         }
 
         if understood.intent in ("chitchat", "out_of_scope", "faq", "movie_info"):

@@ -292,3 +292,18 @@ def test_stream_bad_input_is_json_not_sse(api):
     response = api.post("/api/chat/stream/", {"message": ""}, format="json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_a_follow_up_stays_about_the_film_its_topic_named(api):
+    first = chat(api, message="something like The Matrix", reply=False).json()
+    chat(api, message="from the 2000s", conversation_id=first["conversation_id"], reply=False)
+    stored = Message.objects.filter(role="assistant").order_by("-id").first()
+    assert stored.understanding["references"] == [{"id": 603, "title": "The Matrix"}]
+    assert stored.understanding["constraints"]["year_min"] == 2000
+
+
+def test_when_nothing_fits_every_constraint_some_are_let_go_and_it_says_so(api):
+    body = chat(api, message="a comedy from 1890", reply=False).json()
+    assert body["movies"]
+    assert all("Comedy" in m["genres"] for m in body["movies"])
+    assert any("without its year" in notice for notice in body["notices"])
