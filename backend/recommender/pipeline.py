@@ -30,6 +30,7 @@ from catalog.selectors import (
 )
 from catalog.services.indexing import Embedder
 from clients.model_service import ModelServiceError, ModelServiceUnavailable
+from common.errors import ApplicationError
 from movie_constraints import Constraints, language_name, normalize_genres
 from recommender import resources
 from recommender.ranking import (
@@ -656,7 +657,11 @@ class ChatTurn:
             try:
                 index = self.get_index()
                 for reference in references[:3]:
-                    lists.append(similar_route(reference, index_filter, self.get_index))
+                    try:
+                        lists.append(similar_route(reference, index_filter, self.get_index))
+                    except ApplicationError as exc:  # index down, or the film never embedded
+                        degraded = degraded or exc.status_code >= 500
+                        notices.append(f"More like {reference.title} is unavailable: {exc}")
                 clock.lap("similar")
                 if wants_search:
                     if search_text == request.message:

@@ -307,3 +307,19 @@ def test_when_nothing_fits_every_constraint_some_are_let_go_and_it_says_so(api):
     assert body["movies"]
     assert all("Comedy" in m["genres"] for m in body["movies"])
     assert any("without its year" in notice for notice in body["notices"])
+
+
+def test_vector_index_down_degrades_to_the_database(api, monkeypatch):
+    import recommender.apis
+    from vector_index import IndexUnavailable
+
+    def broken():
+        raise IndexUnavailable("index files are missing")
+
+    monkeypatch.setattr(recommender.apis, "get_catalog_index", broken)
+    body = chat(api, message="something like The Matrix, a science fiction film", reply=False)
+    assert body.status_code == 200
+    data = body.json()
+    assert data["degraded"] is True
+    assert data["movies"] and 603 not in [m["id"] for m in data["movies"]]
+    assert any("verify --repair" in notice for notice in data["notices"])
