@@ -84,6 +84,7 @@ class Settings:
     generator_timeout_s: float = 120.0
     generator_api_key: str | None = None
     generator_warmup: bool = True
+    generator_state_cache_mb: int = 256
     model_cache_dir: Path | None = None
     enrich_timeout_s: float = 20.0
     enrich_cache_size: int = 512
@@ -118,6 +119,8 @@ class Settings:
                                503 + Retry-After
         GEN_TIMEOUT_S          longest a completion may take, waiting included, default 120
         GEN_API_KEY            bearer token for an openai: upstream
+        GEN_STATE_CACHE_MB     llama.cpp: RAM for saved prompt states (256; 0 = off), so the
+                               enrichment and reply prompts do not evict each other's prefix
         GEN_WARMUP             1 (default): process the static enrichment prompt once at start,
                                so the first request finds it in the KV cache; 0 = off
         MODEL_CACHE_DIR        where assembled model files live, default ~/.cache/marquee/models
@@ -159,6 +162,7 @@ class Settings:
             generator_timeout_s=_float_from_env(env, "GEN_TIMEOUT_S", 120.0, minimum=1.0),
             generator_api_key=env.get("GEN_API_KEY", "").strip() or None,
             generator_warmup=_int_from_env(env, "GEN_WARMUP", 1, minimum=0, maximum=1) == 1,
+            generator_state_cache_mb=_int_from_env(env, "GEN_STATE_CACHE_MB", 256, minimum=0),
             model_cache_dir=(
                 Path(env["MODEL_CACHE_DIR"]).expanduser()
                 if env.get("MODEL_CACHE_DIR", "").strip()

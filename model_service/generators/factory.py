@@ -85,6 +85,7 @@ def load_generator(settings: Settings) -> Generator | None:
             model_id=model_id,
             context_length=settings.generator_context,
             threads=settings.threads,
+            state_cache_bytes=settings.generator_state_cache_mb << 20,
         )
     if spec.kind == "hf":
         from model_service.generators.transformers_hf import TransformersGenerator

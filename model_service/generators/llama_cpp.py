@@ -78,6 +78,7 @@ class LlamaCppGenerator:
         context_length: int = 4096,
         threads: int | None = None,
         batch_size: int = 512,
+        state_cache_bytes: int = 0,
     ) -> LlamaCppGenerator:
         path = Path(path).expanduser()
         if not path.is_file():
@@ -102,6 +103,14 @@ class LlamaCppGenerator:
             )
         except (ValueError, RuntimeError) as exc:
             raise GeneratorLoadError(f"llama.cpp could not load {path}: {exc}") from exc
+        if state_cache_bytes > 0:
+            # One KV cache serves every prompt, so the enrichment prompt and the chat reply
+            # prompt, taking turns, would each make the other re-process its ~500-token static
+            # prefix (seconds on a CPU). Saved states let the next request resume from the
+            # longest matching prefix any earlier request left behind.
+            from llama_cpp import LlamaRAMCache
+
+            llama.set_cache(LlamaRAMCache(capacity_bytes=state_cache_bytes))
         return cls(llama, model_id=model_id or path.stem, path=path)
 
     # -- prompts -------------------------------------------------------------------------
@@ -199,16 +208,26 @@ class LlamaCppGenerator:
         )
 
     def _cached_prefix(self, prompt: list[int]) -> int:
-        """How many leading prompt tokens are already in the KV cache from the last request."""
-        cached = self._llama.input_ids[: self._llama.n_tokens]
-        count = 0
-        for a, b in zip(cached, prompt, strict=False):
-            if a != b:
-                break
-            count += 1
+        """How many leading prompt tokens need no processing: those in the KV cache from the
+        last request, or in the longest-matching saved state (which llama.cpp then loads)."""
+        count = _common_prefix(self._llama.input_ids[: self._llama.n_tokens], prompt)
+        states = getattr(self._llama, "cache", None)
+        if states is not None:
+            key = states._find_longest_prefix_key(tuple(prompt))
+            if key is not None:
+                count = max(count, _common_prefix(key, prompt))
         return max(0, min(count, len(prompt) - 1))
 
     def close(self) -> None:
         llama, self._llama = self._llama, None
         if llama is not None:
             llama.close()
+
+
+def _common_prefix(a: Any, b: list[int]) -> int:
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count

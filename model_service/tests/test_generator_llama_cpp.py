@@ -73,6 +73,25 @@ def test_greedy_generation_is_repeatable_and_reuses_the_cached_prefix(smollm):
     assert other_finish.cached_prompt_tokens >= system_tokens - 2  # the shared system prompt
 
 
+def test_saved_states_keep_two_alternating_prompts_cached():
+    generator = LlamaCppGenerator.load(
+        smollm2_path(), context_length=1024, threads=2, state_cache_bytes=64 << 20
+    )
+    try:
+        params = SamplingParams(max_tokens=4, temperature=0)
+        long_system = "You are a film expert. " * 40
+        a = [ChatMessage("system", long_system), ChatMessage("user", "Name a comedy.")]
+        b = [ChatMessage("system", "Answer briefly."), ChatMessage("user", "2+2?")]
+        run(generator, a, params)
+        run(generator, b, params)  # the KV cache now holds b
+        again = [a[0], ChatMessage("user", "Name a drama.")]
+        _, finish = run(generator, again, params)
+        # Without saved states only the chat template's first tokens would match.
+        assert finish.cached_prompt_tokens >= generator.count_prompt_tokens(a[:1]) - 2
+    finally:
+        generator.close()
+
+
 def test_max_tokens_stop_strings_and_cancel(smollm):
     story = [ChatMessage("user", "Write a long story about a dragon.")]
     _, finish = run(smollm, story, SamplingParams(max_tokens=5, temperature=0))
