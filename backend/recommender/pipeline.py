@@ -175,6 +175,16 @@ _LIKE_RE = re.compile(
     r"spirit\s+of|if\s+i\s+(?:liked|loved|enjoyed))\b",
     re.IGNORECASE,
 )
+# "how long is it?", "who directed that one?": a fact question about the film on screen.
+_PRONOUN_RE = re.compile(
+    r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|the\s+(?:first|last)\s+one)\b", re.I
+)
+_ON_SCREEN_FACT_RE = re.compile(
+    r"\b(?:who\s+(?:directed|made|stars?|starred|plays?|is\s+in|was\s+in)|how\s+long|"
+    r"when\s+(?:was|did)|what\s+year|runtime|what'?s\s+.{0,20}about|what\s+is\s+.{0,20}about|"
+    r"what\s+language|is\s+(?:it|that|this)\s+(?:good|scary|sad|worth))",
+    re.I,
+)
 _GREETING_RE = re.compile(
     r"^\s*(?:hi|hello|hey|yo|thanks|thank\s+you|good\s+(?:morning|evening|night)|bye|"
     r"how\s+are\s+you|who\s+are\s+you)\b",
@@ -500,6 +510,15 @@ class ChatTurn:
             title_spans=[(link.start, link.end) for link in links],
         )
         intent = prediction.intent
+        shown_before = any(t.role == "assistant" and t.movie_ids for t in request.turns)
+        if (
+            not has_title
+            and shown_before
+            and _ON_SCREEN_FACT_RE.search(request.message)
+            and _PRONOUN_RE.search(request.message)
+        ):
+            # A question about the film on screen: answered from the database about it.
+            return _Understood("movie_info", prediction.confidence, links, reading, references)
         if reading.is_follow_up and intent in ("chitchat", "out_of_scope", "faq"):
             # "more", "older ones?", "in French": a refinement of the running request.
             intent = "recommend"

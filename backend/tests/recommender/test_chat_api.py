@@ -323,3 +323,12 @@ def test_vector_index_down_degrades_to_the_database(api, monkeypatch):
     assert data["degraded"] is True
     assert data["movies"] and 603 not in [m["id"] for m in data["movies"]]
     assert any("verify --repair" in notice for notice in data["notices"])
+
+
+def test_a_question_about_the_film_on_screen_is_answered_from_the_database(api):
+    facts = chat(api, message="who directed Heat?").json()
+    follow = chat(api, message="how long is it?", conversation_id=facts["conversation_id"]).json()
+    assert follow["intent"] == "movie_info"
+    assert "170 minutes" in follow["reply"]
+    fresh = chat(api, message="how long is it?", reply=False).json()
+    assert fresh["intent"] != "movie_info" or fresh["movies"] == []
