@@ -130,7 +130,7 @@ def run_ours(client, conversations: list[dict], *, reply: bool) -> dict:
     from recommender import resources
     from recommender.pipeline import ChatRequest, ChatTurn
     from recommender.replies import grounding_violations
-    from recommender.reply_stream import GroundedReply
+    from recommender.reply_stream import GroundedReply, mentioned_movies
     from recommender.understanding import Turn
 
     catalog_ids = set(Movie.objects.values_list("tmdb_id", flat=True))
@@ -166,7 +166,7 @@ def run_ours(client, conversations: list[dict], *, reply: bool) -> dict:
                 violations.append((conversation["id"], outcome.violations, "replaced"))
             final = grounding_violations(
                 outcome.text,
-                plan.reply_movies() + _named(plan),
+                plan.reply_movies() + mentioned_movies(plan),
                 link_titles=lambda text: [
                     (link.tmdb_id, link.mention) for link in linker.link(text, limit=10)
                 ],
@@ -186,15 +186,6 @@ def run_ours(client, conversations: list[dict], *, reply: bool) -> dict:
         "plan_ms": plan_ms,
         "reply_ms": reply_ms,
     }
-
-
-def _named(plan) -> list:
-    from recommender.replies import ReplyMovie
-
-    return [
-        ReplyMovie(t["id"], t["title"], t.get("year"), (), "", "")
-        for t in plan.understanding.get("linked_titles", [])
-    ]
 
 
 def main() -> int:

@@ -651,13 +651,9 @@ class ChatTurn:
             soft_genres += normalize_genres(enrichment.get("genres") or [])
             if enrichment.get("exclude_genres"):
                 excluded = tuple(normalize_genres(enrichment["exclude_genres"]))
-                index_filter = SearchFilter(
-                    **{
-                        **_filter_fields(index_filter),
-                        "genres_exclude": tuple(
-                            dict.fromkeys(index_filter.genres_exclude + excluded)
-                        ),
-                    }
+                index_filter = dataclasses.replace(
+                    index_filter,
+                    genres_exclude=tuple(dict.fromkeys(index_filter.genres_exclude + excluded)),
                 )
             if not references:
                 linker = resources.title_linker()
@@ -799,10 +795,6 @@ def _with_shown_films(request: ChatRequest, linker: Any) -> ChatRequest:
             turn = dataclasses.replace(turn, movie_ids=tuple(link.tmdb_id for link in links))
         turns.append(turn)
     return dataclasses.replace(request, turns=tuple(turns))
-
-
-def _filter_fields(index_filter: SearchFilter) -> dict[str, Any]:
-    return {name: getattr(index_filter, name) for name in SearchFilter.__dataclass_fields__}
 
 
 _FRANCHISE_RE = re.compile(r"\b(?:movies|films|series|saga|franchise|sequels?|all\s+the)\b", re.I)

@@ -52,7 +52,7 @@ class GroundedReply:
             self.outcome = ReplyOutcome(text=text, source=plan.fixed_reply_source)
             yield text
             return
-        allowed = plan.reply_movies() + _mentioned(plan)
+        allowed = plan.reply_movies() + mentioned_movies(plan)
         text, checked_upto = "", 0
         stream = self.client.chat_stream(
             plan.reply_request,
@@ -116,7 +116,7 @@ class GroundedReply:
         return True
 
 
-def _mentioned(plan: TurnPlan) -> list[ReplyMovie]:
+def mentioned_movies(plan: TurnPlan) -> list[ReplyMovie]:
     """Films the user named may be named back ("If you liked Inception, ...")."""
     return [
         ReplyMovie(
