@@ -26,9 +26,7 @@ def test_a_reply_naming_only_shown_films_passes():
 
 def test_a_film_outside_the_list_is_caught_by_emphasis_or_year():
     assert grounding_violations("You will love *The Matrix* too.", SHOWN) == ["The Matrix"]
-    assert grounding_violations("Also see Tenet (2020).", SHOWN) == ["Also see Tenet"] or (
-        grounding_violations("Also see Tenet (2020).", SHOWN)
-    )
+    assert any("Tenet" in v for v in grounding_violations("Also see Tenet (2020).", SHOWN))
 
 
 def test_catalog_films_named_plainly_are_caught_by_the_linker():
