@@ -1,4 +1,18 @@
-"""Model-free, high-precision parsing of the explicit constraints stated in a movie request."""
+"""Model-free, high-precision parsing of the explicit constraints stated in a movie request.
+
+Languages: a film's original language is asked for by a language, nationality or industry word
+("French", "Korean", "Bollywood") and excluded by a negated language *name* ("not in Spanish",
+"no French films", "nothing in English", "non-English", "anything but German"). A negated
+nationality that is no language name ("no American films", "nothing Mexican", "no Hollywood")
+excludes nothing, since a country is not a language. "foreign", "foreign-language" and
+"international" (when about films: "foreign films", "something foreign", "international
+cinema") exclude English, unless only allowed ("foreign films are fine", "open to foreign
+films"); "no foreign films" asks for English. Wording about subtitles or dubbing ("with English
+subtitles", "no English dub", "dubbed in English") never sets or excludes the original
+language, and "no subtitles" sets nothing either: a dub satisfies it. A language both asked
+for and excluded is asked for ("a foreign film, but in English"), so the code in `language` is
+never also in `exclude_languages`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +20,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .languages import COUNTRY_LANGUAGES, TEXT_LANGUAGE_TERMS
+from .languages import COUNTRY_LANGUAGES, LANGUAGE_NAMES, TEXT_LANGUAGE_TERMS
 
 # "highly rated", "critically acclaimed", "best", ... become this minimum vote average on TMDB's
 # 0-10 scale: 7.0 is the usual "good movie" line there, strict enough to mean something and
@@ -18,7 +32,16 @@ LATEST_YEAR_SLACK = 2
 # Runtimes (minutes) outside this range are misreadings ("under 2000 minutes").
 RUNTIME_RANGE = (1, 600)
 
-SPAN_KINDS = ("genre", "exclude_genre", "year", "language", "runtime", "rating", "ignored")
+SPAN_KINDS = (
+    "genre",
+    "exclude_genre",
+    "year",
+    "language",
+    "exclude_language",
+    "runtime",
+    "rating",
+    "ignored",
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,8 +188,9 @@ def _language_alternation(terms: dict[str, str | None]) -> str:
 _LANG_LOOKUP: dict[str, str | None] = {
     re.sub(r"[\s-]+", " ", k): v for k, v in TEXT_LANGUAGE_TERMS.items()
 }
+# "non-French": the language after "non-" is a term of its own (a negated one).
 _LANG_RE = re.compile(
-    r"(?<![\w-])(?P<term>" + _language_alternation(TEXT_LANGUAGE_TERMS) + r")"
+    r"(?:(?<![\w-])|(?<=non-))(?P<term>" + _language_alternation(TEXT_LANGUAGE_TERMS) + r")"
     r"(?P<suffix>[\s-](?:language|speaking))?(?![\w])"
 )
 _COUNTRY_LOOKUP: dict[str, str | None] = {
@@ -180,6 +204,50 @@ _COUNTRY_RE = re.compile(
 # Film-industry nicknames and places: "in Hollywood" / "set in Hong Kong" is a setting.
 _PLACE_TERMS = frozenset({"hollywood", "bollywood", "tollywood", "kollywood", "mollywood"})
 
+# Words that, about films, mean "not in English" ("foreign films", "non-English"); as a term
+# their key is _NOT_ENGLISH. "international" counts only right before a film noun.
+_NOT_ENGLISH_TERMS = frozenset({"foreign", "international", "non english", "nonenglish"})
+_NOT_ENGLISH = "not:en"
+# Negated, only a language's own name excludes it ("no French films"): a nationality or an
+# industry is no language ("no American films" leaves British ones; "no Mexican films" Spanish
+# ones), so "no Mexican films" excludes nothing.
+_LANGUAGE_NAME_WORDS: frozenset[str] = frozenset(
+    {name.casefold() for code, name in LANGUAGE_NAMES.items() if code != "xx"}
+    | {"chinese", "farsi", "bangla", "castilian", "filipino", "slovene", "sinhalese"}
+)
+# What a negated language name excludes when that is more than its one code.
+_EXCLUDE_LANGUAGE_AS: dict[str, tuple[str, ...]] = {"chinese": ("zh", "cn")}
+_FILM_NOUNS = (
+    r"films?|movies?|flicks?|cinema|pictures?|features?|releases?|titles?|ones?|stuff|fare"
+    r"|classics?|gems?|picks?|content"
+)
+# What makes "foreign" / "international" about films: a film noun after it ("foreign indie
+# films", "international cinema"), but not a festival ("international film festival").
+_FOREIGN_NOUN_AFTER_RE = re.compile(
+    rf"[\s-]+(?:[a-z'-]+[\s-]+)?(?:{_FILM_NOUNS})(?![\w])(?![\s-]+festivals?)"
+)
+_INTERNATIONAL_NOUN_AFTER_RE = re.compile(rf"[\s-]+(?:{_FILM_NOUNS})(?![\w])(?![\s-]+festivals?)")
+# ... or the end of a clause ("something foreign", "anything foreign, with subtitles").
+_CLAUSE_END_RE = re.compile(
+    r"\s*(?:$|[.,!?;:()]|(?:but|please|pls|plz|and|or|with|from|that|which|where|set|about"
+    r"|for|like|to|in|preferably|ideally|maybe|only)(?![\w]))"
+)
+# "a foreign language" at a clause's end is a language someone learns, unless it is "in" one.
+_ARTICLE_BEFORE_RE = re.compile(r"(?<![\w'])(?:a|an|the|another|one)\s+$")
+_IN_BEFORE_RE = re.compile(r"(?<![\w'])in\s+(?:an?\s+)?$")
+_LANGUAGES_WORD_RE = re.compile(r"[\s-]+languages?(?![\w])")
+# Openness, not a wish: "open to foreign films", "foreign is fine", "English or foreign".
+_OPEN_BEFORE_RE = re.compile(
+    r"(?<![\w'])(?:open\s+to|includ(?:e|es|ing)|even|also|or|(?:can|could|may|might)\s+be"
+    r"|(?:ok|okay|fine|happy|good|cool)\s+with|(?:don'?t|do\s+not)\s+mind)"
+    r"\s+(?:(?:a|an|some|the|any)\s+)?$"
+)
+_OPEN_AFTER_RE = re.compile(
+    r"(?:[\s-]*(?:language|films?|movies?|ones?|stuff|cinema))?(?:\s+(?:is|are|'s|would\s+be))?"
+    r"\s*(?:fine|ok|okay|welcome|allowed|cool|acceptable|too|as\s+well"
+    r"|or\s+(?:not|domestic|english|american|british|hollywood))(?![\w])"
+)
+
 
 # --------------------------------------------------------------------------------------------
 # Public types.
@@ -191,8 +259,9 @@ class Span:
     """A stretch of the request [start, end) and what it was read as.
 
     kind is one of SPAN_KINDS; "ignored" marks wording that was recognised but on purpose sets
-    nothing ("not too scary", "with English subtitles", "not in English"). value is the genre,
-    the language code, or a short description of a bound ("1980-1989", ">=2011", "<=120").
+    nothing ("not too scary", "with English subtitles", "no Mexican films"). value is the genre,
+    the language code (asked for or excluded), or a short description of a bound ("1980-1989",
+    ">=2011", "<=120").
     """
 
     start: int
@@ -211,6 +280,7 @@ class Constraints:
     year_min: int | None = None
     year_max: int | None = None
     language: str | None = None
+    exclude_languages: tuple[str, ...] = ()  # original languages not wanted; never `language`
     runtime_max: int | None = None
     runtime_min: int | None = None
     min_rating: float | None = None
@@ -223,6 +293,7 @@ class Constraints:
             self.genres
             or self.exclude_genres
             or self.language
+            or self.exclude_languages
             or any(
                 v is not None
                 for v in (
@@ -243,6 +314,7 @@ class Constraints:
             "year_min": self.year_min,
             "year_max": self.year_max,
             "language": self.language,
+            "exclude_languages": list(self.exclude_languages),
             "runtime_max": self.runtime_max,
             "runtime_min": self.runtime_min,
             "min_rating": self.min_rating,
@@ -362,6 +434,7 @@ _VOCAB: frozenset[str] = _word_set(
     telugu malayalam russian swedish danish norwegian finnish dutch polish turkish persian
     iranian arabic hebrew thai indonesian greek czech hungarian romanian ukrainian portuguese
     brazilian mexican argentinian indian european asian african scandinavian nordic foreign
+    foreign-language international non-english nonenglish
     pg pg-13 r nc-17 lgbt lgbtq us usa uk america europe asia africa k-drama kdrama
     """
 )
@@ -556,7 +629,9 @@ class _Term:
     start: int
     end: int
     category: str  # "genre" or "language"
-    key: str  # GENRE_TERMS key, or the language code ("" when it names none)
+    # GENRE_TERMS key, or the language code ("" when it names none, _NOT_ENGLISH for "foreign")
+    key: str
+    word: str = ""  # a language term's words, lower-case and single-spaced ("non english")
 
 
 @dataclass(frozen=True)
@@ -846,6 +921,7 @@ class _Parser:
         self.genres: list[tuple[str, bool]] = []  # (genre, direct)
         self.excluded: list[tuple[str, bool]] = []  # (genre, direct)
         self.languages: list[tuple[int, int, str]] = []
+        self.excluded_languages: list[tuple[int, str]] = []  # (start, code)
         self.years: list[tuple[int, int, int | None, int | None]] = []  # start, end, lo, hi
         self.runtime_min: int | None = None
         self.runtime_max: int | None = None
@@ -885,9 +961,29 @@ class _Parser:
             return _Term(m.start(), m.end(), "genre", key)
         m = _LANG_RE.match(self.low, position)
         if m and self.free(m.start(), m.end(), "term"):
-            code = _LANG_LOOKUP.get(re.sub(r"[\s-]+", " ", m.group("term")))
-            return _Term(m.start(), m.end(), "language", code or "")
+            word = re.sub(r"[\s-]+", " ", m.group("term"))
+            code = _NOT_ENGLISH if word in _NOT_ENGLISH_TERMS else _LANG_LOOKUP.get(word)
+            return _Term(m.start(), m.end(), "language", code or "", word)
         return None
+
+    def not_english_about_films(self, term: str, start: int, end: int) -> bool:
+        """Whether "foreign" / "international" / "non-English" at [start, end) is about films."""
+        if term in ("non english", "nonenglish"):
+            return True
+        if term == "international":
+            return bool(_INTERNATIONAL_NOUN_AFTER_RE.match(self.low, end))
+        if _FOREIGN_NOUN_AFTER_RE.match(self.low, end):
+            return True  # "foreign films", "foreign-language films", "foreign indie movies"
+        gap = _GAP_RE.match(self.low, end)
+        after = gap.end() if gap else end
+        if gap and (_GENRE_RE.match(self.low, after) or _LANG_RE.match(self.low, after)):
+            return True  # "foreign horror", "foreign language Italian films"
+        before = self.before(start)
+        if _IN_BEFORE_RE.search(before):  # "in a foreign language", "in foreign languages"
+            lang = _LANGUAGES_WORD_RE.match(self.low, end)
+            return bool(_CLAUSE_END_RE.match(self.low, lang.end() if lang else end))
+        # "something foreign", but not "learning a foreign language".
+        return bool(_CLAUSE_END_RE.match(self.low, end)) and not _ARTICLE_BEFORE_RE.search(before)
 
     # -- negation ----------------------------------------------------------------------------
 
@@ -993,9 +1089,11 @@ class _Parser:
         terms = [term]
         end = term.end
         # "horror comedies", "Korean horror": a compound names a narrower kind; neither part is
-        # excluded on its own.
+        # excluded on its own. "non-" binds to one language: "non-English war films" are war
+        # films.
         gap = _GAP_RE.match(self.low, end)
-        nxt = self.term_at(gap.end()) if gap and not neutral else None
+        compound = gap and not neutral and not (non and term.category == "language")
+        nxt = self.term_at(gap.end()) if compound else None
         if nxt:
             terms.append(nxt)
             end = nxt.end
@@ -1012,8 +1110,7 @@ class _Parser:
         neutral = soft or item.neutral
         for term in item.terms:
             if term.category == "language":
-                label = f"negated:{term.key or 'language'}"
-                self.add(start, item.end, "ignored", label, "term")
+                self.record_negated_language(start, item.end, term, neutral=neutral)
                 continue
             excluded = _EXCLUDE_AS.get(term.key, GENRE_TERMS[term.key])
             if neutral or not excluded:
@@ -1028,6 +1125,31 @@ class _Parser:
             for genre in excluded:
                 self.add(start, item.end, "exclude_genre", genre, "term")
                 self.excluded.append((genre, term.key not in _INDIRECT))
+
+    def record_negated_language(self, start: int, end: int, term: _Term, *, neutral: bool) -> None:
+        """A negated language term: an excluded language, English for "no foreign films", or
+        ignored (softened, a nationality, subtitles)."""
+        sub_after = _SUB_AFTER_RE.match(self.low, term.end)
+        if sub_after or _SUB_BEFORE_RE.search(self.before(term.start)):
+            # "no English subtitles", "without English dubbing": not the original language.
+            end = max(end, sub_after.end() if sub_after else end)
+            code = term.key if term.key != _NOT_ENGLISH else ""
+            self.add(start, end, "ignored", f"subtitles:{code or 'language'}", "term")
+            return
+        if term.key == _NOT_ENGLISH:
+            if not neutral and self.not_english_about_films(term.word, term.start, term.end):
+                # "no foreign films", "nothing foreign": English-language films.
+                self.taken["term"].append((start, end))
+                self.languages.append((start, end, "en"))
+            else:
+                self.add(start, end, "ignored", "negated:language", "term")
+            return
+        if neutral or not term.key or term.word not in _LANGUAGE_NAME_WORDS:
+            self.add(start, end, "ignored", f"negated:{term.key or 'language'}", "term")
+            return
+        for code in _EXCLUDE_LANGUAGE_AS.get(term.word, (term.key,)):
+            self.add(start, end, "exclude_language", code, "term")
+            self.excluded_languages.append((start, code))
 
     # -- genres and languages ----------------------------------------------------------------
 
@@ -1058,6 +1180,22 @@ class _Parser:
                 self.add(
                     span_start, span_end, "ignored", f"subtitles:{code or 'language'}", "language"
                 )
+                continue
+            if before.endswith("non-"):
+                continue  # "non-French is fine": left unread by the negations
+            if term in _NOT_ENGLISH_TERMS:
+                if _LANG_ABOUT_BEFORE_RE.search(before) or not self.not_english_about_films(
+                    term, start, end
+                ):
+                    continue  # "about foreign films", "a foreign exchange student"
+                if _OPEN_BEFORE_RE.search(before) or _OPEN_AFTER_RE.match(self.low, end):
+                    continue  # "open to foreign films", "foreign is fine", "English or foreign"
+                if _NEGATED_BEFORE_RE.search(before):
+                    self.add(start, end, "ignored", "negated:language", "language")
+                    continue
+                # "foreign films", "non-English": anything but English.
+                self.add(start, end, "exclude_language", "en", "language")
+                self.excluded_languages.append((start, "en"))
                 continue
             if code is None:
                 continue
@@ -1411,6 +1549,17 @@ class _Parser:
             language = codes.pop()
             for start, end, code in self.languages:
                 self.spans.append(Span(start, end, "language", code, self.original[start:end]))
+        # A language both asked for and excluded is asked for ("a foreign film, but in English").
+        exclude_languages: list[str] = []
+        for _, code in sorted(self.excluded_languages, key=lambda item: item[0]):
+            if code != language and code not in exclude_languages:
+                exclude_languages.append(code)
+        self.spans = [
+            s
+            if s.kind != "exclude_language" or s.value != language
+            else Span(s.start, s.end, "ignored", f"overruled:{s.value}", s.text)
+            for s in self.spans
+        ]
 
         year_min = year_max = None
         if self.years:
@@ -1439,6 +1588,7 @@ class _Parser:
             year_min=year_min,
             year_max=year_max,
             language=language,
+            exclude_languages=tuple(exclude_languages),
             runtime_max=runtime_max,
             runtime_min=runtime_min,
             min_rating=min_rating,

@@ -86,6 +86,8 @@ def movies_matching(search_filter: SearchFilter) -> Any:
         movies = movies.filter(year__lte=search_filter.year_max)
     if search_filter.languages:
         movies = movies.filter(original_language__in=search_filter.languages)
+    if search_filter.languages_exclude:
+        movies = movies.exclude(original_language__in=search_filter.languages_exclude)
     if search_filter.min_vote_average is not None:
         movies = movies.filter(vote_average__gte=search_filter.min_vote_average)
     if search_filter.min_vote_count is not None:

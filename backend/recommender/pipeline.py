@@ -33,6 +33,7 @@ from clients.model_service import ModelServiceError, ModelServiceUnavailable
 from common.errors import ApplicationError
 from movie_constraints import Constraints, language_name, normalize_genres
 from recommender import resources
+from recommender.people import PersonLink
 from recommender.ranking import (
     PRIOR_MEAN,
     PRIOR_VOTES,
@@ -224,12 +225,14 @@ def search_filter(
         (r for r in (constraints.min_rating, filters.min_rating) if r is not None), default=None
     )
     language = filters.language or constraints.language or ""
+    excluded_languages = tuple(c for c in constraints.exclude_languages if c != language)
     return SearchFilter(
         genres_any=filters.genres or constraints.genres,
         genres_exclude=tuple(g for g in constraints.exclude_genres if g not in filters.genres),
         year_min=year_min,
         year_max=year_max,
         languages=(language,) if language else (),
+        languages_exclude=() if language else excluded_languages,
         min_vote_average=rating,
         exclude_ids=tuple(sorted(set(exclude_ids))),
     )
@@ -286,6 +289,27 @@ def dense_route(vector: Sequence[float], index: VectorIndex, index_filter: Searc
     return CandidateList(
         "search", [hit.id for hit in hits], scores={hit.id: hit.score for hit in hits}
     )
+
+
+def people_route(
+    people: Sequence[PersonLink],
+    films: set[int],
+    index_filter: SearchFilter,
+    constraints: Constraints,
+) -> CandidateList:
+    """The named people's films that fit the constraints, best rated first."""
+    ids = list(
+        _by_bayesian_rating(
+            _db_filtered(index_filter, constraints).filter(tmdb_id__in=films)
+        ).values_list("tmdb_id", flat=True)[:RETRIEVAL_DEPTH]
+    )
+    reasons: dict[int, str] = {}
+    for person in people:
+        for movie_id in person.directed:
+            reasons.setdefault(movie_id, f"directed by {person.name}")
+        for movie_id in person.acted:
+            reasons.setdefault(movie_id, f"with {person.name}")
+    return CandidateList("people", ids, reasons={i: reasons[i] for i in ids if i in reasons})
 
 
 def similar_route(
@@ -346,6 +370,12 @@ class _Understood:
     references: list[Movie]
     signals: tuple[str, ...] = ()
     faq: Any = None
+    people: list[PersonLink] = field(default_factory=list)
+    people_bind: bool = True  # results only from the wanted people's films
+
+    @property
+    def wanted_people(self) -> list[PersonLink]:
+        return [person for person in self.people if not person.excluded]
 
 
 class ChatTurn:
@@ -361,17 +391,21 @@ class ChatTurn:
         degraded = False
 
         linker = resources.title_linker()
+        people_linker = resources.people_linker()
         links = linker.link(request.message, limit=3)
+        links, people = _named(links, people_linker.link(request.message))
         request = _with_shown_films(request, linker)
         clock.lap("link")
 
         reading = read_request(
             request.message,
             request.turns,
-            title_spans=[(link.start, link.end) for link in links],
-            names_a_title=lambda text: bool(linker.link(text, limit=1)),
+            title_spans=[(n.start, n.end) for n in [*links, *people]],
+            names_a_title=lambda text: bool(linker.link(text, limit=1) or people_linker.link(text)),
             recent_years=settings.CHAT_RECENT_YEARS,
         )
+        if not any(not person.excluded for person in people):
+            people += _topic_people(request, reading, people_linker)
         clock.lap("parse")
 
         vector = None
@@ -384,6 +418,10 @@ class ChatTurn:
         clock.lap("embed")
 
         understood = self._route(request, links, reading, vector, notices)
+        understood.people = people
+        if understood.wanted_people and not links and understood.intent != "faq":
+            # "tom hanks", "what else did he direct?": the person's films.
+            understood.intent = "recommend"
         clock.lap("intent")
         understanding = {
             "linked_titles": [
@@ -399,6 +437,16 @@ class ChatTurn:
             "constraints": reading.constraints.as_dict(),
             "follow_up": reading.is_follow_up,
             "topic": reading.topic_texts,
+            "people": [
+                {
+                    "name": person.name,
+                    "role": person.role,
+                    "mention": person.mention,
+                    "excluded": person.excluded,
+                    "confidence": person.confidence,
+                }
+                for person in people
+            ],
             "signals": list(understood.signals),
             "references": [
                 {"id": movie.tmdb_id, "title": movie.title} for movie in understood.references
@@ -445,6 +493,18 @@ class ChatTurn:
                         "No film in the catalog matches every part of the request; these "
                         "match it without its year, length or rating limits."
                     )
+        if not movies and understood.wanted_people:
+            # "Tom Hanks horror" with no such film: close matches without the person.
+            understood.people_bind = False
+            movies, route_degraded = self._retrieve(
+                request, understood, enrichment, vector, notices, clock
+            )
+            if movies:
+                names = " and ".join(person.name for person in understood.wanted_people)
+                notices.append(
+                    f"No other film with {names} in the catalog fits the request; these come "
+                    "closest."
+                )
         degraded = degraded or route_degraded
         understanding["search_text"] = self._search_text(understood, enrichment)
 
@@ -644,6 +704,9 @@ class ChatTurn:
         exclude = set(request.excluded_ids) | {m.tmdb_id for m in understood.references}
         for turn in request.turns:
             exclude.update(turn.movie_ids)  # already shown in this conversation
+        for person in understood.people:
+            if person.excluded:
+                exclude.update(person.movie_ids)  # "nothing with Adam Sandler"
         index_filter = search_filter(constraints, request.filters, sorted(exclude))
         soft_genres = list(constraints.genres)
         references = list(understood.references)
@@ -665,6 +728,12 @@ class ChatTurn:
                         )
 
         lists: list[CandidateList] = []
+        people_films: set[int] | None = None
+        if understood.wanted_people and understood.people_bind:
+            people_films = _people_films(understood.wanted_people, request.message)
+            lists.append(
+                people_route(understood.wanted_people, people_films, index_filter, constraints)
+            )
         degraded = False
         search_text = self._search_text(understood, enrichment)
         wants_search = not references or bool(reading.residual) or enrichment is not None
@@ -707,6 +776,8 @@ class ChatTurn:
         candidate_ids = {movie_id for candidates in lists for movie_id in candidates.ids}
         movies = Movie.objects.prefetch_related("genres").in_bulk(candidate_ids)
         allowed = self._post_filter(movies, constraints)
+        if people_films is not None:
+            allowed &= people_films
         facts = {
             movie_id: MovieFacts(
                 id=movie_id,
@@ -767,6 +838,15 @@ class ChatTurn:
         language: str,
     ) -> str:
         by_name = {candidates.name: candidates for candidates in lists}
+        features = feature_reason(
+            movies[ranked.id],
+            wanted_genres=wanted_genres,
+            request_words=set(content_words(search_text)),
+            language=language,
+        )
+        people = by_name.get("people")
+        if people is not None and ranked.id in people.reasons:
+            return f"{people.reasons[ranked.id]} · {features}"
         for route in ranked.routes:
             if route.startswith("like:"):
                 reason = by_name[route].reasons.get(ranked.id)
@@ -775,12 +855,7 @@ class ChatTurn:
                 reference = next((m for m in references if f"like:{m.tmdb_id}" == route), None)
                 if reference is not None:
                     return f"similar to {reference.title}"
-        return feature_reason(
-            movies[ranked.id],
-            wanted_genres=wanted_genres,
-            request_words=set(content_words(search_text)),
-            language=language,
-        )
+        return features
 
 
 def _with_shown_films(request: ChatRequest, linker: Any) -> ChatRequest:
@@ -795,6 +870,61 @@ def _with_shown_films(request: ChatRequest, linker: Any) -> ChatRequest:
             turn = dataclasses.replace(turn, movie_ids=tuple(link.tmdb_id for link in links))
         turns.append(turn)
     return dataclasses.replace(request, turns=tuple(turns))
+
+
+def _named(
+    links: list[TitleLink], people: list[PersonLink]
+) -> tuple[list[TitleLink], list[PersonLink]]:
+    """Titles and people without overlaps: a name that covers a title and more words wins
+    ("Ray Liotta" over the film "Ray"); otherwise the title does."""
+    kept: list[PersonLink] = []
+    for person in people:
+        inside = [link for link in links if link.start < person.end and person.start < link.end]
+        if inside and not all(
+            person.start <= link.start and link.end <= person.end
+            and link.end - link.start < person.end - person.start
+            for link in inside
+        ):  # fmt: skip
+            continue
+        links = [link for link in links if link not in inside]
+        kept.append(person)
+    return links, kept
+
+
+_THIRD_PERSON_RE = re.compile(r"\b(?:he|him|his|she|her|hers)\b", re.I)
+_DIRECTING_RE = re.compile(r"\b(?:direct(?:ed|s|or|ing)?|directorial)\b", re.I)
+
+
+def _topic_people(request: ChatRequest, reading: RequestReading, linker: Any) -> list[PersonLink]:
+    """The people a message goes on about without naming them: a refinement keeps its topic's
+    people ("older ones?" after "tom hanks movies"), and "he" or "her" is the person the last
+    turns named ("what else did he direct?" after a reply naming the director)."""
+    if _THIRD_PERSON_RE.search(request.message):
+        directing = bool(_DIRECTING_RE.search(request.message))
+        for turn in reversed(request.turns[-4:]):
+            named = [person for person in linker.link(turn.content) if not person.excluded]
+            if directing:
+                named = [person for person in named if person.directed] or named
+            if named:
+                return named[:1]
+    if reading.is_follow_up:
+        for text in reversed(reading.topic_texts[:-1]):
+            named = linker.link(text)
+            if named:
+                return named
+    return []
+
+
+def _people_films(people: Sequence[PersonLink], message: str) -> set[int]:
+    """The films of every wanted person ("Tom Hanks and Meg Ryan"), or of any of them when
+    they made none together; only what they directed when the message asks about directing."""
+    directing = bool(_DIRECTING_RE.search(message))
+    films = [
+        set(person.directed) if directing and person.directed else set(person.movie_ids)
+        for person in people
+    ]
+    together = set.intersection(*films)
+    return together or set.union(*films)
 
 
 _FRANCHISE_RE = re.compile(r"\b(?:movies|films|series|saga|franchise|sequels?|all\s+the)\b", re.I)

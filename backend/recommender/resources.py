@@ -1,5 +1,6 @@
 """Process-wide, lazily built helpers of the chat turn: the intent router and the FAQ index
-(both need the model service to embed their data once), and the catalog's title linker."""
+(both need the model service to embed their data once), and the catalog's title and people
+linkers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from catalog.services.indexing import Embedder
 from recommender.faq import FaqIndex
 from recommender.intents import IntentRouter
+from recommender.people import PeopleLinker, catalog_people_linker
 from recommender.title_linking import TitleLinker, catalog_title_linker
 
 # After a failed build (model service down), wait this long before trying again, so a turn in
@@ -52,6 +54,10 @@ def faq_index(embedder: Embedder) -> FaqIndex | None:
 
 def title_linker() -> TitleLinker:
     return catalog_title_linker()
+
+
+def people_linker() -> PeopleLinker:
+    return catalog_people_linker()
 
 
 def reset() -> None:

@@ -53,8 +53,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -64,19 +62,21 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from movie_constraints.titles import title_words
+from recommender.catalog_cache import CatalogDerived
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
+    "MessageWord",
     "TitleLink",
     "TitleLinker",
     "TitleRecord",
     "catalog_title_linker",
     "clear_catalog_title_linker",
+    "message_words",
+    "word_weight",
 ]
 
 DEFAULT_MIN_CONFIDENCE = 0.5
-# How often catalog_title_linker() looks at the catalog's signature (count, last update).
-CATALOG_CHECK_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -400,7 +400,7 @@ _YEAR_GAP = re.compile(r"^[\s(\[,\-–]*$")
 
 
 @lru_cache(maxsize=65536)
-def _word_weight(word: str) -> float:
+def word_weight(word: str) -> float:
     if len(word) <= 1 or word in _FUNCTION:
         return 0.0
     if word.isdigit():
@@ -418,7 +418,7 @@ def _word_weight(word: str) -> float:
 
 
 def _is_rare(word: str) -> bool:
-    return len(word) >= 3 and not word.isdigit() and _word_weight(word) >= 0.45
+    return len(word) >= 3 and not word.isdigit() and word_weight(word) >= 0.45
 
 
 def _fame(record: TitleRecord) -> float:
@@ -467,7 +467,7 @@ def _variants(title: str) -> list[_Variant]:
 
 
 @dataclass(frozen=True)
-class _Word:
+class MessageWord:
     norm: str
     start: int
     end: int
@@ -494,21 +494,21 @@ class _Candidate:
     span: _Span
 
 
-def _message_words(text: str) -> list[_Word]:
-    words: list[_Word] = []
+def message_words(text: str) -> list[MessageWord]:
+    words: list[MessageWord] = []
     previous_end = 0
     for match in _WORD.finditer(text):
         raw = match.group()
         gap = text[previous_end : match.start()]
         initial = not words or bool(_SENTENCE_END.search(gap))
         for norm in title_words(raw):
-            words.append(_Word(norm, match.start(), match.end(), raw, initial))
+            words.append(MessageWord(norm, match.start(), match.end(), raw, initial))
             initial = False
         previous_end = match.end()
     return words
 
 
-def _year(word: _Word) -> int | None:
+def _year(word: MessageWord) -> int | None:
     if len(word.norm) == 4 and word.norm.isdigit() and 1870 <= int(word.norm) <= 2100:
         return int(word.norm)
     return None
@@ -563,7 +563,7 @@ class TitleLinker:
         self._leads = {
             key: (sorted(ids, key=lambda i: -fame[i])[:8], len(ids))
             for key, ids in leads.items()
-            if len(key) >= 6 and _word_weight(key) >= 0.9
+            if len(key) >= 6 and word_weight(key) >= 0.9
         }
         self._continuations = continuations
         # Each word with the fame of the best-known title using it: ties between corrections
@@ -636,7 +636,7 @@ class TitleLinker:
         self._corrections_cache[word] = found
         return found
 
-    def _spans(self, words: list[_Word]) -> list[_Span]:
+    def _spans(self, words: list[MessageWord]) -> list[_Span]:
         spans: dict[tuple[int, int, tuple[str, ...]], _Span] = {}
 
         def add(first: int, last: int, key_words: tuple[str, ...], edits: int, options) -> None:
@@ -695,7 +695,7 @@ class TitleLinker:
         """Films the text mentions, best first, at most `limit`, spans not overlapping."""
         if not text or limit <= 0 or not self._records:
             return []
-        words = _message_words(text)
+        words = message_words(text)
         if not words:
             return []
         context = _Context(text, words)
@@ -775,7 +775,7 @@ class TitleLinker:
             specificity *= 0.5
 
         # Request vocabulary alone ("love", "time travel") is what a film is like, not which.
-        request_words = max(_word_weight(w) for w in span.words) == 0.05
+        request_words = max(word_weight(w) for w in span.words) == 0.05
         evidence = extra
         if context.whole(span.first, span.last):
             if all(w in _CHAT or len(w) <= 1 for w in span.words):
@@ -814,10 +814,10 @@ def _is_inflection(word: str, known: str) -> bool:
 def _specificity(words: tuple[str, ...], fame: float) -> float:
     missing = 1.0
     for word in words:
-        missing *= 1.0 - _word_weight(word)
+        missing *= 1.0 - word_weight(word)
     specificity = 1.0 - missing
     if len(words) > 1:
-        extra = sum(0.03 if _word_weight(word) == 0 else 0.06 for word in words) - 0.06
+        extra = sum(0.03 if word_weight(word) == 0 else 0.06 for word in words) - 0.06
         specificity += extra + 0.08 * fame
     return min(1.0, specificity)
 
@@ -843,7 +843,7 @@ def _choose(candidates: list[_Candidate], min_confidence: float) -> list[_Candid
 class _Context:
     """What the message around a span says: cues, quotes, capitals, years, boundaries."""
 
-    def __init__(self, text: str, words: list[_Word]) -> None:
+    def __init__(self, text: str, words: list[MessageWord]) -> None:
         self.text = text
         self.words = words
         self.norms = [w.norm for w in words]
@@ -877,14 +877,14 @@ class _Context:
         after = self.gap_after(last).lstrip()
         return bool(before) and before[-1] in _QUOTES and bool(after) and after[0] in _QUOTES
 
-    def _capital(self, word: _Word) -> bool:
+    def _capital(self, word: MessageWord) -> bool:
         return word.raw[:1].isupper()
 
     def capitalised(self, first: int, last: int, span_words: tuple[str, ...]) -> bool:
         if self.all_caps:
             return False
         inside = self.words[first : last + 1]
-        content = [w for w, norm in zip(inside, span_words, strict=False) if _word_weight(norm)]
+        content = [w for w, norm in zip(inside, span_words, strict=False) if word_weight(norm)]
         content = content or inside
         if not all(self._capital(w) or not w.raw[:1].isalpha() for w in content):
             return False
@@ -981,52 +981,14 @@ class _Context:
 
 # --- The process-wide linker over the catalog --------------------------------------------------
 
-
-class _CatalogLinkerCache:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.linker: TitleLinker | None = None
-        self.signature: tuple | None = None
-        self.checked = 0.0
-
-
-_cache = _CatalogLinkerCache()
-
-
-def _catalog_signature() -> tuple:
-    from django.db.models import Count, Max
-
-    from catalog.models import Movie
-
-    row = Movie.objects.order_by().aggregate(count=Count("pk"), updated=Max("updated_at"))
-    return row["count"], row["updated"]
+_catalog_linker: CatalogDerived[TitleLinker] = CatalogDerived(TitleLinker.from_catalog)
 
 
 def catalog_title_linker() -> TitleLinker:
-    """The linker over the catalog, rebuilt when the catalog's row count or latest update
-    changes; the signature is read at most every CATALOG_CHECK_SECONDS. While one thread
-    rebuilds, the others keep using the previous linker."""
-    linker = _cache.linker
-    if linker is not None and time.monotonic() - _cache.checked < CATALOG_CHECK_SECONDS:
-        return linker
-    if not _cache.lock.acquire(blocking=linker is None):
-        return linker  # type: ignore[return-value]  # not None: we only skip waiting then
-    try:
-        if _cache.linker is not None and time.monotonic() - _cache.checked < CATALOG_CHECK_SECONDS:
-            return _cache.linker
-        signature = _catalog_signature()
-        if _cache.linker is None or signature != _cache.signature:
-            _cache.linker = TitleLinker.from_catalog()
-            _cache.signature = signature
-        _cache.checked = time.monotonic()
-        return _cache.linker
-    finally:
-        _cache.lock.release()
+    """The linker over the catalog, rebuilt when the catalog changes (catalog_cache)."""
+    return _catalog_linker.get()
 
 
 def clear_catalog_title_linker() -> None:
     """Forget the cached linker (tests; after a bulk import that should be seen at once)."""
-    with _cache.lock:
-        _cache.linker = None
-        _cache.signature = None
-        _cache.checked = 0.0
+    _catalog_linker.clear()

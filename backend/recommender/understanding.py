@@ -86,13 +86,17 @@ def is_follow_up(message: str, *, has_title: bool, previous_user_turns: int) -> 
 
 
 def merge_constraints(earlier: Constraints, later: Constraints) -> Constraints:
-    """`later` refines `earlier`: stated bounds override, genres accumulate, and a genre wanted
-    now is no longer excluded (and the other way round)."""
+    """`later` refines `earlier`: stated bounds override, genres and excluded languages
+    accumulate, and a genre or language wanted now is no longer excluded (and the other way
+    round)."""
     genres = tuple(g for g in earlier.genres if g not in later.exclude_genres)
     genres += tuple(g for g in later.genres if g not in genres)
     excluded = tuple(g for g in earlier.exclude_genres if g not in later.genres)
     excluded += tuple(g for g in later.exclude_genres if g not in excluded)
     years_stated = later.year_min is not None or later.year_max is not None
+    wanted = later.language
+    excluded_languages = tuple(c for c in earlier.exclude_languages if c != wanted)
+    excluded_languages += tuple(c for c in later.exclude_languages if c not in excluded_languages)
 
     def pick(name: str):
         value = getattr(later, name)
@@ -104,7 +108,9 @@ def merge_constraints(earlier: Constraints, later: Constraints) -> Constraints:
         exclude_genres=excluded,
         year_min=later.year_min if years_stated else earlier.year_min,
         year_max=later.year_max if years_stated else earlier.year_max,
-        language=pick("language"),
+        # "not in Spanish" after "a Spanish thriller": the exclusion replaces the wish.
+        language=None if earlier.language in later.exclude_languages else pick("language"),
+        exclude_languages=excluded_languages,
         runtime_max=pick("runtime_max"),
         runtime_min=pick("runtime_min"),
         min_rating=pick("min_rating"),

@@ -65,13 +65,18 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class SearchFilter:
-    """Typed payload filter; empty fields do not filter."""
+    """Typed payload filter; empty fields do not filter; all fields combine with AND.
+
+    An exclusion (genres_exclude, languages_exclude, exclude_ids) never drops a point whose
+    value is missing, None or empty: only a stated value can be excluded.
+    """
 
     genres_any: tuple[str, ...] = ()  # at least one of these genres
     genres_exclude: tuple[str, ...] = ()  # none of these genres
     year_min: int | None = None
     year_max: int | None = None
     languages: tuple[str, ...] = ()  # original_language codes, any of
+    languages_exclude: tuple[str, ...] = ()  # none of these original_language codes
     min_vote_average: float | None = None
     min_vote_count: int | None = None
     exclude_ids: tuple[int, ...] = ()

@@ -393,6 +393,8 @@ def edge_filter(
         must.append(FieldCondition(key="year", range=RangeFloat(gte=f.year_min, lte=f.year_max)))
     if f.languages:
         must.append(FieldCondition(key="language", match=_match_any(f.languages)))
+    if f.languages_exclude:
+        must_not.append(FieldCondition(key="language", match=_match_any(f.languages_exclude)))
     if f.min_vote_average is not None:
         must.append(FieldCondition(key="vote_average", range=RangeFloat(gte=f.min_vote_average)))
     if f.min_vote_count is not None:

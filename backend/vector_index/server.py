@@ -308,6 +308,10 @@ def server_filter(
         )
     if f.languages:
         must.append(models.FieldCondition(key="language", match=_match_any(f.languages)))
+    if f.languages_exclude:
+        must_not.append(
+            models.FieldCondition(key="language", match=_match_any(f.languages_exclude))
+        )
     if f.min_vote_average is not None:
         must.append(
             models.FieldCondition(key="vote_average", range=models.Range(gte=f.min_vote_average))

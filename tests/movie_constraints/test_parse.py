@@ -426,8 +426,9 @@ LANGUAGE_CASES = cases(
     ("Kollywood", expect(language="ta")),
     ("Spanish-language thriller", expect(genres=["Thriller"], language="es")),
     ("Spanish language", expect(language="es")),
-    ("foreign language in Italian", expect(language="it")),
-    ("foreign language Italian films", expect(language="it")),
+    # "foreign" also excludes English: redundant beside Italian, and harmless.
+    ("foreign language in Italian", expect(language="it", exclude_languages=["en"])),
+    ("foreign language Italian films", expect(language="it", exclude_languages=["en"])),
     ("Brazilian drama", expect(genres=["Drama"], language="pt")),
     ("Mexican horror", expect(genres=["Horror"], language="es")),
     ("Argentinian", expect(language="es")),
@@ -453,7 +454,7 @@ LANGUAGE_CASES = cases(
     ("Spanish or Mexican", expect(language="es")),
     ("Japanese movie but not anime", expect(exclude_genres=["Animation"], language="ja")),
     ("Something like Parasite but in English", expect(language="en")),
-    ("Not French, but Italian", expect(language="it")),
+    ("Not French, but Italian", expect(language="it", exclude_languages=["fr"])),
     ("no subtitles, English only", expect(language="en")),
 )
 
@@ -464,19 +465,12 @@ def test_language(text: str, expected: dict[str, Any]) -> None:
 
 
 NOT_LANGUAGE_CASES = cases(
-    ("foreign films", expect()),
     ("with English subtitles", expect()),
     ("English dub please", expect()),
     ("English subtitles", expect()),
     ("subtitles in English", expect()),
-    ("no subtitles", expect()),
-    ("not in English", expect()),
-    ("no French films", expect()),
-    ("non-English", expect()),
-    ("anything but English", expect()),
     ("French or Italian", expect()),
     ("French and Italian dramas", expect(genres=["Drama"])),
-    ("no French or Italian films", expect()),
     ("Indian movies", expect()),
     ("Scandinavian", expect()),
     ("Latin American", expect(language="es")),
@@ -496,6 +490,137 @@ NOT_LANGUAGE_CASES = cases(
 @pytest.mark.parametrize(("text", "expected"), NOT_LANGUAGE_CASES)
 def test_not_language(text: str, expected: dict[str, Any]) -> None:
     check(text, expected)
+
+
+EXCLUDE_LANGUAGE_CASES = cases(
+    # A negated language name excludes that original language.
+    ("a thriller, but not in Spanish", expect(genres=["Thriller"], exclude_languages=["es"])),
+    ("not in Spanish", expect(exclude_languages=["es"])),
+    ("no French films", expect(exclude_languages=["fr"])),
+    ("nothing in English", expect(exclude_languages=["en"])),
+    ("not in English", expect(exclude_languages=["en"])),
+    ("not english", expect(exclude_languages=["en"])),
+    ("NOT IN ENGLISH", expect(exclude_languages=["en"])),
+    ("anything but English", expect(exclude_languages=["en"])),
+    ("without German", expect(exclude_languages=["de"])),
+    ("except in German", expect(exclude_languages=["de"])),
+    ("I don't want anything in French", expect(exclude_languages=["fr"])),
+    ("I hate French films", expect(exclude_languages=["fr"])),
+    ("not French-language", expect(exclude_languages=["fr"])),
+    ("no Spanish-speaking films", expect(exclude_languages=["es"])),
+    ("no Hindi films", expect(exclude_languages=["hi"])),
+    ("non-English", expect(exclude_languages=["en"])),
+    ("non english movies", expect(exclude_languages=["en"])),
+    ("nonenglish", expect(exclude_languages=["en"])),
+    ("non-French", expect(exclude_languages=["fr"])),
+    # "non-" binds to the one language after it.
+    ("Non-English war films", expect(genres=["War"], exclude_languages=["en"])),
+    (
+        "non-English romantic comedies",
+        expect(genres=["Romance", "Comedy"], exclude_languages=["en"]),
+    ),
+    ("any not in spanish?", expect(exclude_languages=["es"])),
+    ("ok but not korean this time", expect(exclude_languages=["ko"])),
+    # Lists exclude every item, in the order given.
+    ("no French or Italian films", expect(exclude_languages=["fr", "it"])),
+    ("not in english or spanish", expect(exclude_languages=["en", "es"])),
+    # "Chinese" covers both of TMDB's Chinese codes.
+    ("anything but Chinese", expect(exclude_languages=["zh", "cn"])),
+    # "foreign" / "international", about films, exclude English.
+    ("foreign films", expect(exclude_languages=["en"])),
+    ("something foreign", expect(exclude_languages=["en"])),
+    ("a foreign film or two", expect(exclude_languages=["en"])),
+    ("foreign-language horror", expect(genres=["Horror"], exclude_languages=["en"])),
+    ("a foreign thriller", expect(genres=["Thriller"], exclude_languages=["en"])),
+    ("foreign indie movies", expect(exclude_languages=["en"])),
+    ("a movie in a foreign language", expect(exclude_languages=["en"])),
+    ("international films", expect(exclude_languages=["en"])),
+    ("Show Me International Films", expect(exclude_languages=["en"])),
+    ("international cinema", expect(exclude_languages=["en"])),
+    ("the best foreign language film winners", expect(exclude_languages=["en"], min_rating=HI)),
+    # Subtitles and dubbing are no original language.
+    ("foreign films with English subtitles", expect(exclude_languages=["en"])),
+    ("foreign films dubbed in English", expect(exclude_languages=["en"])),
+    # With a language asked for.
+    (
+        "Korean thriller, not in English",
+        expect(genres=["Thriller"], language="ko", exclude_languages=["en"]),
+    ),
+    ("movies in English, not French", expect(language="en", exclude_languages=["fr"])),
+    ("no horror, nothing in French", expect(exclude_genres=["Horror"], exclude_languages=["fr"])),
+    ("not in English, under 2 hours", expect(exclude_languages=["en"], runtime_max=120)),
+    # A language both asked for and excluded is asked for.
+    ("a foreign film, but in English", expect(language="en")),
+    # "no foreign films" asks for English.
+    ("no foreign films", expect(language="en")),
+    ("nothing foreign", expect(language="en")),
+    ("English, nothing foreign", expect(language="en")),
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), EXCLUDE_LANGUAGE_CASES)
+def test_excluded_languages(text: str, expected: dict[str, Any]) -> None:
+    check(text, expected)
+
+
+NOT_EXCLUDED_LANGUAGE_CASES = cases(
+    ("a film about a Spanish painter", expect()),
+    ("not too scary", expect()),
+    ("with English subtitles", expect()),
+    ("no English subtitles", expect()),
+    ("without English subtitles", expect()),
+    ("no English dub", expect()),
+    ("not dubbed in English", expect()),
+    # "no subtitles" is about the version, not the original language: a dub satisfies it.
+    ("no subtitles", expect()),
+    ("anime, no subtitles please", expect(genres=["Animation"])),
+    ("Korean film, no subtitles", expect(language="ko")),
+    ("no subtitles, English only", expect(language="en")),
+    # Softened, or narrowed by a genre: nothing is excluded.
+    ("doesn't have to be in English", expect()),
+    ("not only in French", expect()),
+    ("no Korean horror", expect()),
+    ("no k-dramas", expect()),
+    ("non-French is fine", expect()),
+    # Openness to foreign films is no wish for them.
+    ("non-English is fine", expect()),
+    ("foreign films are fine", expect()),
+    ("open to foreign films", expect()),
+    ("including foreign films", expect()),
+    ("foreign or not", expect()),
+    # A nationality or an industry is no language.
+    ("no American films", expect()),
+    ("no Mexican movies", expect()),
+    ("nothing British", expect()),
+    ("no Hollywood movies", expect()),
+    # "foreign" and "international" about something else than films.
+    ("a film about learning a foreign language", expect()),
+    ("set in a foreign country", expect()),
+    ("a foreign exchange student comedy", expect(genres=["Comedy"])),
+    ("an international spy thriller", expect(genres=["Thriller"])),
+    ("winners of the toronto international film festival", expect()),
+    ("Foreign Correspondent", expect()),
+    ("a documentary about foreign films", expect(genres=["Documentary"])),
+    ("Not the French Connection", expect()),
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), NOT_EXCLUDED_LANGUAGE_CASES)
+def test_not_excluded_languages(text: str, expected: dict[str, Any]) -> None:
+    check(text, expected)
+
+
+def test_excluded_language_spans() -> None:
+    text = "a thriller, but not in Spanish"
+    result = parse(text)
+    span = next(s for s in result.spans if s.kind == "exclude_language")
+    assert (span.value, span.text) == ("es", "not in Spanish")
+    assert result.remainder(text) == ""
+    # Overruled by the language asked for: recognised, but it sets nothing.
+    result = parse("a foreign film, but in English")
+    kinds = {(s.kind, s.value) for s in result.spans}
+    assert ("ignored", "overruled:en") in kinds and ("language", "en") in kinds
+    assert not any(s.kind == "exclude_language" for s in result.spans)
 
 
 # --- runtime --------------------------------------------------------------------------------
@@ -712,6 +837,7 @@ def test_is_empty() -> None:
     assert parse("something good to watch tonight").is_empty
     assert parse("with English subtitles").is_empty
     assert not parse("no horror").is_empty
+    assert not parse("not in Spanish").is_empty
     assert not parse("under 2 hours").is_empty
     assert not parse("highly rated").is_empty
 

@@ -332,3 +332,62 @@ def test_a_question_about_the_film_on_screen_is_answered_from_the_database(api):
     assert "170 minutes" in follow["reply"]
     fresh = chat(api, message="how long is it?", reply=False).json()
     assert fresh["intent"] != "movie_info" or fresh["movies"] == []
+
+
+TOM_HANKS = {13, 497, 857, 858, 862, 863, 10193, 614934}
+NOLAN = {77, 155, 272, 1124, 27205, 157336, 374720}
+
+
+def test_a_named_person_gives_their_films_with_the_constraints(api, chat_client):
+    body = chat(api, message="tom hanks comedies", reply=False).json()
+    ids = [m["id"] for m in body["movies"]]
+    assert ids and set(ids) <= TOM_HANKS
+    assert all("Comedy" in m["genres"] for m in body["movies"])
+    assert all(m["reason"].startswith("with Tom Hanks") for m in body["movies"])
+    stored = Message.objects.filter(role="assistant").latest("id")
+    assert stored.understanding["people"][0]["name"] == "Tom Hanks"
+    assert chat_client.enrich_calls == []  # the name explains itself
+
+
+def test_a_directors_surname_and_a_follow_up_keep_to_their_films(api):
+    first = chat(api, message="a Nolan film", limit=3, reply=False).json()
+    assert {m["id"] for m in first["movies"]} <= NOLAN
+    assert first["movies"][0]["reason"].startswith("directed by Christopher Nolan")
+    more = chat(api, message="older ones?", conversation_id=first["conversation_id"], reply=False)
+    ids = {m["id"] for m in more.json()["movies"]}
+    assert ids and ids <= NOLAN and not ids & {m["id"] for m in first["movies"]}
+
+
+def test_he_is_the_person_the_last_reply_named(api):
+    facts = chat(api, message="who directed Inception?").json()
+    assert "Christopher Nolan" in facts["reply"]
+    more = chat(
+        api, message="what else did he direct?", conversation_id=facts["conversation_id"],
+        reply=False,
+    ).json()  # fmt: skip
+    assert more["intent"] == "recommend"
+    ids = {m["id"] for m in more["movies"]}
+    assert ids and ids <= NOLAN - {27205}
+
+
+def test_a_person_can_be_excluded(api):
+    body = chat(api, message="family animation, nothing with Tom Hanks", limit=20, reply=False)
+    ids = {m["id"] for m in body.json()["movies"]}
+    assert ids and not ids & TOM_HANKS
+
+
+def test_a_person_with_no_fitting_film_gives_close_matches_and_says_so(api):
+    body = chat(api, message="tom hanks horror films", reply=False).json()
+    assert body["movies"]
+    assert any("No other film with Tom Hanks" in notice for notice in body["notices"])
+
+
+def test_a_language_can_be_excluded_and_the_exclusion_is_kept(api):
+    first = chat(api, message="a thriller, but not in English", limit=20, reply=False).json()
+    assert first["movies"] and all(m["original_language"] != "en" for m in first["movies"])
+    more = chat(
+        api, message="and no Korean either", conversation_id=first["conversation_id"], limit=20,
+        reply=False,
+    ).json()  # fmt: skip
+    assert more["movies"]
+    assert all(m["original_language"] not in ("en", "ko") for m in more["movies"])

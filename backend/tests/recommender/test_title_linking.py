@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from recommender import title_linking
+from recommender import catalog_cache, title_linking
 from recommender.title_linking import TitleLinker, TitleRecord, catalog_title_linker
 
 REPO = Path(__file__).resolve().parents[3]
@@ -439,12 +439,12 @@ def test_catalog_linker_sees_a_new_film_once_the_check_interval_passes(
 
     Movie.objects.create(tmdb_id=496243, title="Parasite", year=2019)
     # Within the interval the cached linker answers, without asking the database.
-    monkeypatch.setattr(title_linking, "CATALOG_CHECK_SECONDS", 3600.0)
+    monkeypatch.setattr(catalog_cache, "CATALOG_CHECK_SECONDS", 3600.0)
     with django_assert_num_queries(0):
         assert catalog_title_linker() is first
     assert first.link("I loved Parasite") == []
 
-    monkeypatch.setattr(title_linking, "CATALOG_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(catalog_cache, "CATALOG_CHECK_SECONDS", 0.0)
     rebuilt = catalog_title_linker()
     assert rebuilt is not first
     assert found(rebuilt.link("I loved Parasite")) == [("Parasite", 2019)]
@@ -457,7 +457,7 @@ def test_catalog_linker_sees_a_new_film_once_the_check_interval_passes(
 def test_catalog_linker_sees_a_renamed_film(fresh_catalog_linker, monkeypatch):
     from catalog.models import Movie
 
-    monkeypatch.setattr(title_linking, "CATALOG_CHECK_SECONDS", 0.0)
+    monkeypatch.setattr(catalog_cache, "CATALOG_CHECK_SECONDS", 0.0)
     movie = Movie.objects.create(tmdb_id=11, title="Star Wars", year=1977)
     assert found(catalog_title_linker().link("star wars")) == [("Star Wars", 1977)]
     movie.title = "Star Wars: A New Hope"

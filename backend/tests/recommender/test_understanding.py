@@ -52,6 +52,18 @@ def test_wanting_an_excluded_genre_lifts_the_exclusion():
     assert "Horror" not in merged.exclude_genres
 
 
+def test_excluded_languages_accumulate_and_a_wish_lifts_them():
+    earlier = parse_constraints("a Spanish thriller", today_year=2026)
+    not_spanish = merge_constraints(earlier, parse_constraints("not in spanish", today_year=2026))
+    assert not_spanish.language is None
+    assert not_spanish.exclude_languages == ("es",)
+    no_french = merge_constraints(not_spanish, parse_constraints("no French either"))
+    assert no_french.exclude_languages == ("es", "fr")
+    spanish_again = merge_constraints(no_french, parse_constraints("ok, in Spanish after all"))
+    assert spanish_again.language == "es"
+    assert spanish_again.exclude_languages == ("fr",)
+
+
 def test_a_follow_up_reads_the_whole_topic():
     turns = [
         Turn("user", "a French comedy"),

@@ -342,6 +342,34 @@ def test_languages(catalog: VectorIndex) -> None:
     assert matching(catalog, SearchFilter(languages=("en",))) == {348, 17473, 900001}
 
 
+def test_languages_exclude(catalog: VectorIndex) -> None:
+    assert matching(catalog, SearchFilter(languages_exclude=("en",))) == {194, 129, 19}
+    assert matching(catalog, SearchFilter(languages_exclude=("fr", "ja"))) == {
+        348,
+        17473,
+        19,
+        900001,
+    }
+    assert matching(catalog, SearchFilter(languages_exclude=("ko",))) == ALL_IDS
+    # With languages: those asked for, less those excluded.
+    f = SearchFilter(languages=("fr", "ja"), languages_exclude=("ja",))
+    assert matching(catalog, f) == {194}
+
+
+def test_languages_exclude_keeps_points_without_a_language(catalog: VectorIndex) -> None:
+    catalog.upsert(
+        [
+            IndexPoint(id=424242, vector=vec(1, 0.6), payload={"title": "no language key"}),
+            IndexPoint(id=424243, vector=vec(1, 0.7), payload={"title": "x", "language": None}),
+            IndexPoint(id=424244, vector=vec(1, 0.8), payload={"title": "y", "language": ""}),
+        ]
+    )
+    found = matching(catalog, SearchFilter(languages_exclude=("en", "fr")))
+    assert found == {129, 19, 424242, 424243, 424244}
+    # As with genres: only a stated value can be excluded.
+    assert {424242, 424243, 424244} <= matching(catalog, SearchFilter(genres_exclude=("Drama",)))
+
+
 def test_min_vote_average(catalog: VectorIndex) -> None:
     assert matching(catalog, SearchFilter(min_vote_average=8.1)) == {348, 129, 19}
     assert matching(catalog, SearchFilter(min_vote_average=0.0)) == ALL_IDS - {900001}
@@ -382,6 +410,7 @@ def test_filters_combine_with_and(catalog: VectorIndex) -> None:
         17473,
         900001,
     }
+    assert matching(catalog, SearchFilter(genres_any=("Drama",), languages_exclude=("en",))) == {19}
 
 
 def test_filtered_search_keeps_similarity_order(catalog: VectorIndex) -> None:
