@@ -130,40 +130,42 @@ def stream_timings(http: httpx.Client, message: str) -> tuple[float, float | Non
 
 
 def load_test(base: str, clients: int, seconds: float) -> None:
+    """`clients` threads sending reply:false turns, four to a conversation, for `seconds`; then
+    the conversations are read back through the API to count the stored user messages."""
     deadline = time.monotonic() + seconds
     latencies: list[float] = []
     errors: list[str] = []
-    conversations: list[str] = []
+    answered: dict[str, int] = {}  # conversation id -> requests answered 200
     lock = threading.Lock()
 
     def client(number: int) -> None:
         rng = random.Random(number)
-        conversation = str(uuid.uuid4())
-        with lock:
-            conversations.append(conversation)
         with httpx.Client(base_url=base, timeout=30) as http:
+            sent = 0
+            conversation = ""
             while time.monotonic() < deadline:
-                message = rng.choice(EXPLICIT)
+                if sent % 4 == 0:
+                    conversation = str(uuid.uuid4())
+                sent += 1
+                body = {"message": rng.choice(EXPLICIT), "reply": False,
+                        "conversation_id": conversation}  # fmt: skip
                 started = time.perf_counter()
                 try:
-                    response = http.post(
-                        "/api/chat/",
-                        json={"message": message, "reply": False, "conversation_id": conversation},
-                    )
-                    ok = response.status_code == 200
+                    status = http.post("/api/chat/", json=body).status_code
                 except httpx.HTTPError as exc:
-                    ok, response = False, exc
+                    status = type(exc).__name__
                 with lock:
                     latencies.append((time.perf_counter() - started) * 1000)
-                    if not ok:
-                        errors.append(str(getattr(response, "status_code", response)))
+                    if status == 200:
+                        answered[conversation] = answered.get(conversation, 0) + 1
+                    else:
+                        errors.append(str(status))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    stored = count_user_messages(conversations)
     kinds = f" {sorted(set(errors))}" if errors else ""
     print(
         f"load: {clients} clients x {seconds:.0f} s: {len(latencies)} requests "
@@ -171,24 +173,21 @@ def load_test(base: str, clients: int, seconds: float) -> None:
         f"p50 {percentile(latencies, 0.5):.0f} ms, p95 {percentile(latencies, 0.95):.0f} ms "
         "(target p95 <= 1000 ms)"
     )
+    stored = stored_user_messages(base, list(answered))
     print(
-        f"      user messages stored for these conversations: {stored} "
-        f"(requests answered 200: {len(latencies) - len(errors)})"
+        f"      user messages stored, read back through GET /api/conversations/: {stored} "
+        f"of {sum(answered.values())} requests answered 200"
     )
 
 
-def count_user_messages(conversation_ids: list[str]) -> int:
-    import sqlite3
-
-    with sqlite3.connect(VAR_DIR / "marquee.sqlite3") as db:
-        marks = ",".join("?" * len(conversation_ids))
-        ids = [uuid.UUID(c).hex for c in conversation_ids]
-        row = db.execute(
-            f"SELECT COUNT(*) FROM recommender_message WHERE role = 'user' "
-            f"AND conversation_id IN ({marks})",
-            ids,
-        ).fetchone()
-    return int(row[0])
+def stored_user_messages(base: str, conversation_ids: list[str]) -> int:
+    total = 0
+    with httpx.Client(base_url=base, timeout=30) as http:
+        for conversation in conversation_ids:
+            response = http.get(f"/api/conversations/{conversation}/")
+            if response.status_code == 200:
+                total += sum(m["role"] == "user" for m in response.json()["messages"])
+    return total
 
 
 def main() -> int:

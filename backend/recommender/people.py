@@ -16,8 +16,8 @@ apostrophes: `movie_constraints.titles.title_words`). A message is matched in th
   otherwise lower-case message; share is the person's part of the films of everyone with that
   surname (Wes Anderson against Paul Thomas Anderson; co-credited people like the Coens share
   their films), more than half or no link;
-- a one-edit typo of a surname of at least six letters ("scorcese", "tarantio") counts as the surname at
-  0.85 of its confidence.
+- a one-edit typo of a surname of at least six letters ("scorcese", "tarantio") counts as the
+  surname at 0.85 of its confidence.
 
 Links below DEFAULT_MIN_CONFIDENCE are dropped. A name right after a negation ("not by",
 "no", "without", "nothing with", "except") is an exclusion.

@@ -44,7 +44,10 @@ def reply_messages(
     for number, movie in enumerate(movies, start=1):
         overview = _first_sentence(movie.overview)
         genres = ", ".join(movie.genres[:3])
-        lines.append(f"{number}. {movie.label} [{genres}] {overview}".strip())
+        # The person a film was picked for, so the reply may say "directed by ...".
+        person = _PERSON_REASON_RE.match(movie.reason)
+        credit = f" ({person.group(0)})" if person else ""
+        lines.append(f"{number}. {movie.label} [{genres}]{credit} {overview}".strip())
     context = [
         f"{turn['role'].capitalize()}: {turn['content'][:300]}"
         for turn in history[-4:]
@@ -58,6 +61,9 @@ def reply_messages(
         {"role": "system", "content": REPLY_SYSTEM_PROMPT},
         {"role": "user", "content": prompt},
     ]
+
+
+_PERSON_REASON_RE = re.compile(r"(?:directed by|with) [^·]+?(?=\s*·|$)")
 
 
 def _first_sentence(text: str, limit: int = 160) -> str:

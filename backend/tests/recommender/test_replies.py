@@ -44,6 +44,19 @@ def test_prompt_lists_only_the_shown_films():
     assert "2. Memento (2000)" in messages[1]["content"]
 
 
+def test_prompt_gives_the_person_a_film_was_picked_for_and_no_other_film():
+    picked = [
+        ReplyMovie(155, "The Dark Knight", 2008, ["Action"], "Batman.", "directed by "
+                   "Christopher Nolan · action · 2000s"),
+        ReplyMovie(13, "Forrest Gump", 1994, ["Drama"], "A life.", "with Tom Hanks"),
+        ReplyMovie(807, "Se7en", 1995, ["Crime"], "Two detectives.", "liked by fans of Zodiac"),
+    ]  # fmt: skip
+    prompt = reply_messages("nolan or hanks", [], picked)[1]["content"]
+    assert "The Dark Knight (2008) [Action] (directed by Christopher Nolan) Batman." in prompt
+    assert "Forrest Gump (1994) [Drama] (with Tom Hanks) A life." in prompt
+    assert "Zodiac" not in prompt  # a film the reply must not name
+
+
 def test_template_names_the_top_films():
     text = recommendation_template(SHOWN, similar_to="Interstellar")
     assert text.startswith("If you liked Interstellar, try Inception (2010) and Memento (2000).")
