@@ -12,6 +12,14 @@ subtitles", "no English dub", "dubbed in English") never sets or excludes the or
 language, and "no subtitles" sets nothing either: a dub satisfies it. A language both asked
 for and excluded is asked for ("a foreign film, but in English"), so the code in `language` is
 never also in `exclude_languages`.
+
+Runtime: explicit bounds ("under 2 hours", "90 mins or less", "over 150 min", "90-120
+minutes", "2+ hours") and the time the user has, which is a maximum ("I only have about 2
+hours", "we've got 90 minutes", "only 2 hours to spare", "need it done in 2 hours"). There,
+"about"/"around" N is read as N: the time available is the cap whatever the hedge. A film
+described vaguely ("about 2 hours", "around 2 hours long", "a 2 hour movie") sets nothing, nor
+does the plot's time ("takes place over 24 hours") or time spent otherwise ("I have been
+waiting 2 hours", "2 hours of homework").
 """
 
 from __future__ import annotations
@@ -417,7 +425,8 @@ _VOCAB: frozenset[str] = _word_set(
     metacritic christmas halloween thanksgiving easter valentine summer winter spring autumn
     weekend tonight today date night friday saturday sunday monday tuesday wednesday thursday
     hey hi hello thanks thank ok okay yes no not none nor neither either just only also maybe
-    really very so too more less most short long hour hours minute minutes min mins early mid late
+    really very so too more less most short long hour hours hr hrs minute minutes min mins half
+    have got early mid late
     era decade decades year years century from in of on at by for with without about than and or
     but after before since until between during released made set is are was were be it its
     it's that this these those there here what which who how why when where both all every each
@@ -797,8 +806,57 @@ _RT_MIN_PRE = (
     r"\s+than|not\s+(?:less|shorter)\s+than|not\s+under|>=?|≥"
 )
 _RT_TAIL = r"(?:\s+(?:long|in\s+length|runtime|running\s+time))?"
+# The time the user has is a runtime_max: "I only have about 2 hours", "we've got 90 minutes",
+# "I have time for something around 90 minutes", "only 2 hours to spare", "need it done in 2
+# hours". "about"/"around"/"like" N there is read as N: the time available caps the film, so a
+# film a little under N is what is meant. (Alone, "about 2 hours" or "around 2 hours long"
+# describes a film vaguely and sets nothing.) "I have over/at least 2 hours" sets nothing
+# either: more time than a bound is no bound. Only a first-person subject ("I", "we") or a
+# clause start ("Got about an hour and a half") makes "have"/"got" the user's time, so "they
+# have 2 hours to stop the bomb" and "I have been waiting 2 hours" are plot or chat; "2 hours of
+# homework" is something else to do, not time to fill.
+_RT_ABOUT = (
+    r"(?:(?:only|just|about|around|roughly|approximately|approx\.?|maybe|like|almost|nearly"
+    r"|barely|under|less\s+than|no\s+more\s+than|at\s+most|up\s+to|not\s+even)\s+|~\s*)"
+)
+# Not after "and"/"so": "the heroes meet and have 2 hours to escape" is plot.
+_RT_CLAUSE_START = (
+    r"(?:^|(?<=[.,!?;:(])|(?<=[.,!?;:(]\s)|(?<=\bok\s)|(?<=\bokay\s)|(?<=\bwell\s)"
+    r"|(?<=\byeah\s)|(?<=\bhey\s)|(?<=\bhi\s))"
+)
+_RT_HAVE = (
+    rf"(?:(?:i|we)(?:'?ve|\s+have)?\s+|(?=only|just|really|still|probably|maybe|have|got)"
+    rf"{_RT_CLAUSE_START})"
+    r"(?:(?:only|just|really|still|probably|maybe)\s+)?(?:have|got)\s+"
+    r"(?:time\s+for\s+(?:(?:something|anything|a\s+movie|a\s+film|one|a)\s+)?)?"
+    r"(?:(?P<hmore>over|more\s+than|at\s+least|a\s+(?:bit|little)\s+(?:over|more\s+than))\s+)?"
+    rf"{_RT_ABOUT}{{0,2}}(?P<d5>{_DUR})"
+    r"(?:\s+of\s+(?:(?:free|spare|screen)\s+)?time(?![\w])|(?!\s+of(?![\w])))"
+    r"(?:\s*-?ish|\s+or\s+so|\s+(?:max(?:imum)?|tops|at\s+(?:the\s+)?most))?"
+    r"(?:\s+(?:to\s+(?:spare|kill|burn|watch)|free|available|left|tonight))?"
+)
+_RT_SPARE = (
+    rf"(?:(?:only|just)\s+)?(?:(?:about|around|like|maybe|roughly)\s+)?(?P<d6>{_DUR})"
+    r"\s+to\s+(?:spare|kill|burn)"
+    rf"|(?:only|just)\s+(?:(?:about|around|like|maybe|roughly)\s+)?(?P<d8>{_DUR})"
+    r"\s+(?:free|available)"
+)
+_RT_DONE = (
+    r"(?:(?:(?:need|want)s?\s+(?:it\s+)?(?:to\s+)?|(?:has|have|got)\s+to\s+)?"
+    r"(?:it|it'?s|be|is|we'?re|i'?m)\s+"
+    r"(?:done|over|finished|wrapped\s+up)"
+    rf"|finish(?:\s+it)?)\s+(?:in|within)\s+{_RT_ABOUT}{{0,2}}(?P<d7>{_DUR})"
+)
+# "doesn't need to be done in 2 hours": no bound.
+_RT_NEGATED_BEFORE_RE = re.compile(r"(?:n't|\bnot|\bnever)\s+$")
+# "takes place over 2 hours", "set within an hour": the plot's time, not the film's.
+_RT_PLOT_BEFORE_RE = re.compile(
+    r"(?:take[sn]?\s+place|taking\s+place|took\s+place|\bset|happen(?:s|ed|ing)?"
+    r"|unfold(?:s|ed|ing)?)\s+(?:(?:entirely|all|only|just|mostly)\s+)?$"
+)
 _RUNTIME_RE = re.compile(
     r"(?<![\w])(?:"
+    rf"(?P<have>{_RT_HAVE})|(?P<spare>{_RT_SPARE})|(?P<done>{_RT_DONE})|"
     rf"(?P<range>(?P<between>between\s+)?(?P<ra>{_NUMW})\s*(?P<rau>{_HOURS}|{_MINS})?\s*"
     rf"(?P<rconn>-|to|and)\s*(?P<rb>{_DUR}))"
     rf"|(?P<maxpre>(?:{_RT_MAX_PRE})\s*(?:the\s+)?(?P<d1>{_DUR})(?:\s+mark)?)"
@@ -1434,16 +1492,28 @@ class _Parser:
         return None if value is None else float(value)
 
     def runtime(self) -> None:
-        """Runtime bounds: 'under 2 hours', 'over 150 min', '90-120 minutes', '2+ hours'."""
+        """Runtime bounds: 'under 2 hours', 'over 150 min', '90-120 minutes', '2+ hours', and
+        the time the user has as a maximum: 'I only have about 2 hours', '2 hours to spare'."""
         for m in _RUNTIME_RE.finditer(self.low):
             start, end = m.span()
             if not self.free(start, end, "number"):
                 continue
-            if _NEUTRALIZED_BEFORE_RE.search(self.before(start)):
+            before = self.before(start)
+            if _NEUTRALIZED_BEFORE_RE.search(before):
                 self.add(start, end, "ignored", "runtime", "number")
                 continue
+            if _RT_PLOT_BEFORE_RE.search(before):
+                continue  # "a film that takes place over 2 hours"
             lo = hi = None
-            if m.group("range"):
+            available = m.group("have") or m.group("spare") or m.group("done")
+            if available and (m.group("hmore") or _RT_NEGATED_BEFORE_RE.search(before)):
+                # "I have over 2 hours", "it doesn't need to be done in 2 hours"
+                self.add(start, end, "ignored", "runtime", "number")
+                continue
+            if available:
+                duration = m.group("d5") or m.group("d6") or m.group("d8") or m.group("d7")
+                hi = self.minutes(duration)
+            elif m.group("range"):
                 b = self.minutes(m.group("rb"))
                 a_number = self.number(m.group("ra"))
                 if m.group("rconn") == "and" and not m.group("between"):

@@ -32,7 +32,9 @@ How it works
      unless the vote is chitchat ("hey Marquee");
    - explicit constraints read by movie_constraints.parse_constraints (genres, years, language,
      runtime, rating) → recommend, when the vote is a film intent, the message asks for
-     something, or the vote is unsure (so "you're funny" stays chitchat).
+     something, or the vote is unsure (so "you're funny" stays chitchat);
+   - a chitchat vote on a message that asks for something ("rough week, want something
+     uplifting", "recommend me a film") → recommend.
 5. **What the vote may not say alone.** similar and movie_info need a film: without a title,
    the vote is taken again among the other intents (a fact question may be about the film on
    screen: "who directed it?" stays). A faq vote with no word tying it to Marquee ("how do I
@@ -266,7 +268,12 @@ _FILM_WORD_RE = re.compile(rf"\b(?:{_FILM_WORD})\b")
 # Wording that makes a message about films even without the word "film".
 _FILM_TOPIC_RE = re.compile(
     rf"\b(?:{_FILM_WORD}|cinematic|documentar(?:y|ies)|watch(?:ing|ed)?|genre|director"
-    r"|actor|actress|starring|oscars?|blockbusters?|classics?|plot|sequels?)\b"
+    r"|actor|actress|starring|oscars?|blockbusters?|classics?|plot|sequels?"
+    r"|(?:plot\s+)?twists?|twist\s+endings?|endings?|scenes?|characters?|villains?"
+    r"|protagonists?|storylines?|soundtracks?|cinematography|screenplay"
+    # Moods a film is asked for by.
+    r"|feel[\s-]?good|uplifting|heart[\s-]?warming|tear[\s-]?jerkers?|spooky|creepy"
+    r"|mind[\s-]?(?:bending|blowing)|thought[\s-]?provoking|cosy|cozy|comfort\s+watch)\b"
     r"|\b(?:" + "|".join(GENRE_TERMS) + r")\b"
 )
 # Wording of a request for something to watch, when no film word is said ("something cozy").
@@ -274,6 +281,7 @@ _REQUEST_RE = re.compile(
     r"^(?:i\s+(?:want|need)|i'd\s+like|give\s+me|show\s+me|find\s+me|(?:i'm\s+)?looking\s+for"
     r"|(?:i'm\s+)?in\s+the\s+mood\s+for|something|anything)\b"
     r"|\b(?:recommend|suggest|in\s+the\s+mood\s+for|what\s+(?:should|can|could)\s+(?:i|we)\s+watch)"
+    r"|\b(?:wants?|need|needs|fancy|craving)\s+(?:something|anything)\b"
 )
 # Media Marquee does not cover. "show" only as a noun ("a show", "shows"), never "show me".
 _OTHER_MEDIUM_RE = re.compile(
@@ -514,6 +522,9 @@ def decide(
         return "faq", ("faq_cue",)
     if cues.constraints and (vote in FILM_INTENTS or cues.film_request or not confident):
         return "recommend", ("constraints",)
+    if vote == "chitchat" and cues.film_request:
+        # "rough week. want something warm and uplifting": the small talk carries a request.
+        return "recommend", ("request",)
     signals: tuple[str, ...] = ()
     # Both need a film to be about (a fact question may be about the film just shown: "who
     # directed it?"); without one, vote again among the other intents.

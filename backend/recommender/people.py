@@ -17,10 +17,13 @@ apostrophes: `movie_constraints.titles.title_words`). A message is matched in th
   surname (Wes Anderson against Paul Thomas Anderson; co-credited people like the Coens share
   their films), more than half or no link;
 - a one-edit typo of a surname of at least six letters ("scorcese", "tarantio") counts as the
-  surname at 0.85 of its confidence.
+  surname at 0.85 of its confidence, when a cue or a capital backs it.
 
-Links below DEFAULT_MIN_CONFIDENCE are dropped. A name right after a negation ("not by",
-"no", "without", "nothing with", "except") is an exclusion.
+Links below DEFAULT_MIN_CONFIDENCE are dropped. A name after a likeness cue ("like a Wes
+Anderson film", "in the style of Kubrick") is marked `style`: the caller looks for films like
+theirs rather than only theirs. A name right after a negation ("not by",
+"no", "without", "nothing with", "except"), or later in a list it negates ("not Ghibli or
+Shinkai"), is an exclusion.
 """
 
 from __future__ import annotations
@@ -58,6 +61,10 @@ _CUES_BEFORE = _words("by with starring featuring from director directed actor a
 _CUES_AFTER = _words("film films movie movies flick flicks picture pictures classic")
 _NEGATIONS = _words("no not without except nothing none besides")
 _NEGATION_LINKS = _words("by with from starring featuring directed movies films")
+_COORDINATORS = _words("and or nor")
+_LIKENESS_FILLER = _words("a an the some something anything movie movies film films one ones")
+_LIKENESS_NOUNS = _words("style vein spirit vibe vibes mould mold reminiscent school kind sort")
+_WISHING = _words("id would wed i we youd")
 
 _QUALITY_TYPO = 0.85
 _QUALITY_SHORT_FIRST_NAME = 0.9
@@ -77,6 +84,7 @@ class PersonLink:
     end: int
     confidence: float
     excluded: bool = False  # "nothing with Adam Sandler"
+    style: bool = False  # "something like a Wes Anderson film": a likeness, not a filter
 
     @property
     def movie_ids(self) -> tuple[int, ...]:
@@ -174,7 +182,7 @@ class PeopleLinker:
         if not self._people or not text.strip():
             return []
         words = message_words(text)
-        norms = [w.norm for w in words]
+        norms = [_without_possessive(w) for w in words]
         found: list[tuple[int, int, int, float]] = []  # (first, last, person, confidence)
         position = 0
         while position < len(words):
@@ -202,6 +210,7 @@ class PeopleLinker:
                     end=end,
                     confidence=round(confidence, 3),
                     excluded=_negated(norms, first),
+                    style=_likeness(norms, first),
                 )
             )
         return links
@@ -243,7 +252,8 @@ class PeopleLinker:
                 continue
             last = first + size - 1
             judged = self._surname_confidence(words, norms, first, last, key, candidates)
-            if judged is not None:
+            # A corrected word needs a cue or a capital: "downer" is not "Donner" by chance.
+            if judged is not None and (quality == 1.0 or judged[2] > 0):
                 return first, last, judged[0], judged[1] * quality
         return None
 
@@ -255,7 +265,8 @@ class PeopleLinker:
         last: int,
         key: tuple[str, ...],
         candidates: list[int],
-    ) -> tuple[int, float] | None:
+    ) -> tuple[int, float, float] | None:
+        """(person, confidence, evidence) for a surname, or None when it names no one person."""
         people = [self._people[i] for i in candidates]
         best = max(range(len(people)), key=lambda i: people[i].films)
         # Co-credited people ("Joel Coen, Ethan Coen") share their films, not the surname.
@@ -276,7 +287,8 @@ class PeopleLinker:
         capitalised = all(w.raw[:1].isupper() for w in span)
         if capitalised and not span[0].initial and not _title_cased(words, first, last):
             evidence += _EVIDENCE_CAPITAL
-        return candidates[best], round(max(0.0, min(1.0, rarity + evidence)) * share, 6)
+        confidence = round(max(0.0, min(1.0, rarity + evidence)) * share, 6)
+        return candidates[best], confidence, evidence
 
     def _correction(self, word: str) -> str | None:
         """A surname one edit away from an unknown word of six letters or more."""
@@ -288,6 +300,13 @@ class PeopleLinker:
         if len(hits) != 1:
             return None  # unknown, or two surnames equally close
         return hits[0][0]
+
+
+def _without_possessive(word: MessageWord) -> str:
+    """ "Nolan's" is folded to "nolans"; the name is "nolan"."""
+    if word.raw.lower().endswith(("'s", "’s")) and word.norm.endswith("s"):
+        return word.norm[:-1]
+    return word.norm
 
 
 def _title_cased(words: list[MessageWord], first: int, last: int) -> bool:
@@ -319,11 +338,34 @@ def _split_names(director: str) -> list[str]:
 
 
 def _negated(norms: list[str], first: int) -> bool:
-    """ "not by X", "without X", "nothing directed by X", "no X"."""
+    """ "not by X", "without X", "nothing directed by X", "no X", and the later names of a
+    negated list ("not Ghibli or Shinkai", "no Sandler, Carrey or Stiller"): walking back over
+    linking words, "and"/"or"/"nor" and rare words (names) until a negation or anything else."""
+    for before in range(first - 1, max(-1, first - 7), -1):
+        word = norms[before]
+        if word in _NEGATIONS:
+            return True
+        if not (word in _NEGATION_LINKS or word in _COORDINATORS or word_weight(word) >= 0.9):
+            return False
+    return False
+
+
+def _likeness(norms: list[str], first: int) -> bool:
+    """ "like a Wes Anderson film", "similar to Nolan's", "in the style of Kubrick", "the vibe
+    of", "reminiscent of", "a la Tarantino" — but not "I'd like a Tom Hanks movie"."""
     before = first - 1
-    while before >= 0 and first - before <= 2 and norms[before] in _NEGATION_LINKS:
+    while before >= 0 and first - before <= 4 and norms[before] in _LIKENESS_FILLER:
         before -= 1
-    return before >= 0 and norms[before] in _NEGATIONS
+    if before < 0:
+        return False
+    word, previous = norms[before], norms[before - 1] if before > 0 else ""
+    if word == "like":
+        return previous not in _WISHING
+    if word == "to":
+        return previous in {"similar", "close", "comparable"}
+    if word == "of":
+        return previous in _LIKENESS_NOUNS
+    return word == "la" and previous in {"a", "à"}
 
 
 def _product(values: Iterable[float]) -> float:

@@ -375,7 +375,8 @@ class _Understood:
 
     @property
     def wanted_people(self) -> list[PersonLink]:
-        return [person for person in self.people if not person.excluded]
+        """People whose films the results must be (not excluded, not a likeness)."""
+        return [person for person in self.people if not person.excluded and not person.style]
 
 
 class ChatTurn:
@@ -400,12 +401,15 @@ class ChatTurn:
         reading = read_request(
             request.message,
             request.turns,
-            title_spans=[(n.start, n.end) for n in [*links, *people]],
+            # An excluded person is explained wording, but no new subject ("not Shinkai").
+            title_spans=[(n.start, n.end) for n in [*links, *people] if not _excluded(n)],
+            explained_spans=[(p.start, p.end) for p in people if p.excluded],
             names_a_title=lambda text: bool(linker.link(text, limit=1) or people_linker.link(text)),
             recent_years=settings.CHAT_RECENT_YEARS,
         )
         if not any(not person.excluded for person in people):
             people += _topic_people(request, reading, people_linker)
+        reading.constraints = _relative_era(request, reading.constraints)
         clock.lap("parse")
 
         vector = None
@@ -419,8 +423,11 @@ class ChatTurn:
 
         understood = self._route(request, links, reading, vector, notices)
         understood.people = people
-        if understood.wanted_people and not links and understood.intent != "faq":
-            # "tom hanks", "what else did he direct?": the person's films.
+        if any(p.style for p in people):
+            # "like a Wes Anderson film": more like their best-known films.
+            understood.references += self._references_of_style(people, understood.references)
+        if people and not links and understood.intent not in ("faq", "similar", "recommend"):
+            # "tom hanks", "what else did he direct?", "nothing with Adam Sandler": about films.
             understood.intent = "recommend"
         clock.lap("intent")
         understanding = {
@@ -594,6 +601,15 @@ class ChatTurn:
                 index = None
             understood.faq = index.match(vector) if index is not None else None
         return understood
+
+    def _references_of_style(
+        self, people: list[PersonLink], references: list[Movie]
+    ) -> list[Movie]:
+        """The two best-known films of each person named as a likeness."""
+        ids = [i for p in people if p.style for i in (p.directed or p.acted)[:2]]
+        known = {movie.tmdb_id for movie in references}
+        by_id = Movie.objects.prefetch_related("genres").in_bulk(ids)
+        return [by_id[i] for i in dict.fromkeys(ids) if i in by_id and i not in known]
 
     def _references(self, links: list[TitleLink], reading: RequestReading) -> list[Movie]:
         ids = [link.tmdb_id for link in links] + reading.referenced_ids
@@ -908,11 +924,59 @@ def _topic_people(request: ChatRequest, reading: RequestReading, linker: Any) ->
             if named:
                 return named[:1]
     if reading.is_follow_up:
+        # "something newer with that same vibe": the topic's people become a likeness.
+        likeness = bool(_LIKE_RE.search(request.message))
         for text in reversed(reading.topic_texts[:-1]):
             named = linker.link(text)
             if named:
+                if likeness:
+                    return [dataclasses.replace(p, style=not p.excluded) for p in named]
                 return named
     return []
+
+
+def _excluded(named: TitleLink | PersonLink) -> bool:
+    return isinstance(named, PersonLink) and named.excluded
+
+
+_NEWER_RE = re.compile(
+    r"\b(?:newer|more\s+(?:recent|modern)|less\s+old|recent\s+ones?|later\s+ones?)\b", re.I
+)
+_OLDER_RE = re.compile(
+    r"\b(?:older|earlier\s+ones?|less\s+recent|more\s+classic|classic\s+ones?)\b", re.I
+)
+
+
+def _relative_era(request: ChatRequest, constraints: Constraints) -> Constraints:
+    """ "something newer" / "older ones?" after films were shown: after (before) the middle
+    year of those films, in place of the topic's years, unless the message states years."""
+    newer, older = _NEWER_RE.search(request.message), _OLDER_RE.search(request.message)
+    if bool(newer) == bool(older):
+        return constraints
+    cue = newer or older
+    assert cue is not None
+    # Years the message states besides the cue ("older ones, from the 70s") win; the cue itself
+    # may have been read as a year bound too ("more recent").
+    if any(
+        span.kind == "year" and (span.end <= cue.start() or cue.end() <= span.start)
+        for span in constraints.spans
+    ):
+        return constraints
+    shown = next(
+        (t.movie_ids for t in reversed(request.turns) if t.role == "assistant" and t.movie_ids),
+        (),
+    )
+    years = sorted(
+        Movie.objects.filter(tmdb_id__in=shown[:8], year__isnull=False).values_list(
+            "year", flat=True
+        )
+    )
+    if not years:
+        return constraints
+    middle = years[len(years) // 2]
+    if newer:
+        return dataclasses.replace(constraints, year_min=middle + 1, year_max=None)
+    return dataclasses.replace(constraints, year_min=None, year_max=middle - 1)
 
 
 def _people_films(people: Sequence[PersonLink], message: str) -> set[int]:

@@ -139,14 +139,18 @@ def read_request(
     turns: Sequence[Turn],
     *,
     title_spans: Sequence[tuple[int, int]] = (),
+    explained_spans: Sequence[tuple[int, int]] = (),
     names_a_title: Callable[[str], bool] = lambda text: False,
     recent_years: int = 3,
     today: date | None = None,
 ) -> RequestReading:
-    """Read `message` in the light of the earlier `turns` (oldest first)."""
+    """Read `message` in the light of the earlier `turns` (oldest first).
+
+    `title_spans` are named subjects (films, people): explained wording that starts a new topic;
+    `explained_spans` are explained wording that does not ("not Shinkai")."""
     year = (today or date.today()).year
     constraints = parse_constraints(message, today_year=year, recent_years=recent_years)
-    residual_text = _without_spans(message, title_spans)
+    residual_text = _without_spans(message, [*title_spans, *explained_spans])
     residual = " ".join(content_words(constraints.remainder(residual_text)))
     user_turns = [t.content for t in turns if t.role == "user"]
     follow_up = is_follow_up(

@@ -648,9 +648,50 @@ RUNTIME_CASES = cases(
     ("1.5 to 2 hours", expect(runtime_min=90, runtime_max=120)),
     ("at least 90 minutes but no more than 2 hours", expect(runtime_min=90, runtime_max=120)),
     ("runtime under 100", expect(runtime_max=100)),
+    ("an hour and a half tops", expect(runtime_max=90)),
+    ("2 hrs max", expect(runtime_max=120)),
+    ("two and a half hours max", expect(runtime_max=150)),
+    ("1.5 hours max", expect(runtime_max=90)),
+    ("1h30 max", expect(runtime_max=90)),
+    # The time the user has is a maximum; "about"/"around" N there is N.
+    ("i only have about 2 hours", expect(runtime_max=120)),
+    ("we have 90 minutes", expect(runtime_max=90)),
+    ("got about an hour and a half", expect(runtime_max=90)),
+    ("Got about an hour and a half, any comedies?", expect(genres=["Comedy"], runtime_max=90)),
+    ("I've got 2 hours tonight", expect(runtime_max=120)),
+    ("I\u2019ve got 2 hours tonight", expect(runtime_max=120)),
+    ("we've only got 1.5 hours", expect(runtime_max=90)),
+    ("we only have an hour and a half", expect(runtime_max=90)),
+    ("We Only Have An Hour And A Half", expect(runtime_max=90)),
+    ("have around 100 mins", expect(runtime_max=100)),
+    ("I have like two and a half hours", expect(runtime_max=150)),
+    ("I have 1h30", expect(runtime_max=90)),
+    ("i have 2 hrs or so", expect(runtime_max=120)),
+    ("I have 2 hours of free time", expect(runtime_max=120)),
+    ("we have 2 hours to kill", expect(runtime_max=120)),
+    ("I have 2 hours at most", expect(runtime_max=120)),
+    ("we have under 90 minutes", expect(runtime_max=90)),
+    ("only 2 hours to spare", expect(runtime_max=120)),
+    ("just 90 minutes free tonight", expect(runtime_max=90)),
+    ("I have time for something around 90 minutes", expect(runtime_max=90)),
+    ("I have time for a 90 minute movie", expect(runtime_max=90)),
+    ("need it done in 2 hours", expect(runtime_max=120)),
+    ("has to be finished within 2 hours", expect(runtime_max=120)),
+    ("I have 2 hours, but over 90 minutes please", expect(runtime_min=90, runtime_max=120)),
+    (
+        "I have about 90 min for a French comedy",
+        expect(genres=["Comedy"], language="fr", runtime_max=90),
+    ),
+    # More time than a bound, or a negated one, is no bound.
+    ("I have more than 3 hours", expect()),
+    ("we have at least 2 hours", expect()),
+    ("it doesn't need to be done in 2 hours", expect()),
+    ("doesn't have to be over in 90 minutes", expect()),
     # Vague or unsure: left out.
     ("around 90 minutes", expect()),
     ("about 2 hours", expect()),
+    ("a film about 2 hours long", expect()),
+    ("around 2 hours long", expect()),
     ("a 2 hour movie", expect()),
     ("short", expect()),
     ("a short film", expect()),
@@ -663,6 +704,45 @@ RUNTIME_CASES = cases(
 @pytest.mark.parametrize(("text", "expected"), RUNTIME_CASES)
 def test_runtime(text: str, expected: dict[str, Any]) -> None:
     check(text, expected)
+
+
+# Durations that are no runtime bound: the plot's time, time spent otherwise, titles.
+NOT_RUNTIME_CASES = cases(
+    ("a movie that takes place over 24 hours", expect()),
+    ("a movie that takes place over 2 hours", expect()),
+    ("a film set in 24 hours", expect()),
+    ("a thriller that happens within 2 hours", expect(genres=["Thriller"])),
+    ("we have 2 kids", expect()),
+    ("a 3 hour epic", expect()),
+    ("127 Hours", expect()),
+    ("something like 127 Hours", expect()),
+    ("I have been waiting 2 hours", expect()),
+    ("they have 2 hours to stop the bomb", expect()),
+    ("a heist where the crew meet and have 2 hours to escape", expect(genres=["Crime"])),
+    ("my kids have 2 hours of screen time", expect()),
+    ("i watched 2 hours of it", expect()),
+)
+
+
+@pytest.mark.parametrize(("text", "expected"), NOT_RUNTIME_CASES)
+def test_not_runtime(text: str, expected: dict[str, Any]) -> None:
+    check(text, expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "remainder"),
+    [
+        ("I only have about 2 hours, something about grief", "about grief"),
+        ("I've got 90 minutes tonight. A heist movie?", ""),
+        ("need it done in 2 hours, like Knives Out", "like Knives Out"),
+        ("only 2 hours to spare for a film about dogs", "about dogs"),
+        ("a movie that takes place over 24 hours", "takes place over 24 hours"),
+    ],
+)
+def test_time_available_wording_leaves_the_remainder(text: str, remainder: str) -> None:
+    result = parse(text)
+    assert any(s.kind == "runtime" for s in result.spans) == (result.runtime_max is not None)
+    assert result.remainder(text) == remainder
 
 
 # --- rating ---------------------------------------------------------------------------------

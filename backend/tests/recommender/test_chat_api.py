@@ -391,3 +391,44 @@ def test_a_language_can_be_excluded_and_the_exclusion_is_kept(api):
     ).json()  # fmt: skip
     assert more["movies"]
     assert all(m["original_language"] not in ("en", "ko") for m in more["movies"])
+
+
+def test_like_a_directors_film_is_a_likeness_not_a_filter(api):
+    body = chat(api, message="something like a Christopher Nolan film", reply=False).json()
+    ids = {m["id"] for m in body["movies"]}
+    assert ids - NOLAN  # not only his films
+    stored = Message.objects.filter(role="assistant").latest("id")
+    assert stored.understanding["references"][:2] == [
+        {"id": 27205, "title": "Inception"},
+        {"id": 157336, "title": "Interstellar"},
+    ]  # his two best-known films, as "more like" anchors
+
+
+def test_newer_and_older_are_relative_to_the_films_shown(api):
+    first = chat(api, message="science fiction from the 80s", limit=4, reply=False).json()
+    shown = sorted(m["year"] for m in first["movies"])
+    middle = shown[len(shown) // 2]
+    newer = chat(
+        api, message="something newer", conversation_id=first["conversation_id"], reply=False
+    ).json()
+    assert newer["movies"] and all(m["year"] > middle for m in newer["movies"])
+    assert all("Science Fiction" in m["genres"] for m in newer["movies"])
+    # Relative to the films shown last.
+    shown = sorted(m["year"] for m in newer["movies"])
+    middle = shown[len(shown) // 2]
+    older = chat(
+        api, message="older ones?", conversation_id=first["conversation_id"], reply=False
+    ).json()
+    assert older["movies"] and all(m["year"] < middle for m in older["movies"])
+
+
+def test_an_excluded_person_refines_the_running_request(api):
+    first = chat(api, message="animated fantasy films", limit=3, reply=False).json()
+    more = chat(
+        api, message="not miyazaki", conversation_id=first["conversation_id"], limit=20,
+        reply=False,
+    ).json()  # fmt: skip
+    assert more["intent"] == "recommend"
+    ids = {m["id"] for m in more["movies"]}
+    assert ids and not ids & {81, 128, 129, 4935, 8392, 10515, 11621, 12429, 16859, 149870}
+    assert all({"Animation", "Fantasy"} & set(m["genres"]) for m in more["movies"])

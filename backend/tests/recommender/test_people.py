@@ -32,6 +32,8 @@ CREDITS = [
     Credits(313369, "Damien Chazelle", ["Ryan Gosling", "Emma Stone"], 15000),
     Credits(375262, "Yorgos Lanthimos", ["Olivia Colman", "Emma Stone"], 5000),
     Credits(20352, "Adam McKay", ["Adam Sandler"], 2000),
+    Credits(372058, "Makoto Shinkai", ["Ryunosuke Kamiki"], 11000),
+    Credits(568160, "Makoto Shinkai", ["Kotaro Daigo"], 1900),
     Credits(9340, "Dennis Dugan", ["Adam Sandler"], 3000),
     Credits(671, "Chris Columbus", ["Daniel Radcliffe", "Rupert Grint"], 25000),
     Credits(672, "Chris Columbus", ["Daniel Radcliffe", "Rupert Grint"], 20000),
@@ -58,7 +60,8 @@ def names(links) -> list[tuple[str, bool]]:
         ("nolan films please", "Christopher Nolan"),
         ("I want a Miyazaki film", "Hayao Miyazaki"),
         ("Kubrick's best? no wait, Scorsese's", "Martin Scorsese"),
-        ("scorcese gangster movies", "Martin Scorsese"),
+        ("a scorcese film", "Martin Scorsese"),
+        ("what about Scorcese", "Martin Scorsese"),
         ("the coen brothers", "Joel Coen"),
         ("bong joon ho thrillers", "Bong Joon-ho"),
         ("something by Bong", "Bong Joon-ho"),
@@ -94,6 +97,8 @@ def test_a_link_carries_the_films_directed_and_acted(linker):
         "movies like parasite",
         "tom and jerry",
         "Leonardo",  # a first name alone is no one
+        "a movie about grief that isn't a total downer",  # "downer" is one edit from "Donner"
+        "scorcese gangster movies",  # a corrected word needs a cue or a capital
     ],
 )
 def test_links_no_one_by_chance(linker, message):
@@ -134,11 +139,18 @@ def test_a_common_surname_needs_a_cue_and_a_title_word_needs_more(linker):
         "anything except Sandler movies",
         "nothing directed by Christopher Nolan",
         "without tom hanks",
+        "not ghibli or shinkai",
+        "no Sandler, Carrey or Stiller",
     ],
 )
 def test_a_negated_name_is_an_exclusion(linker, message):
     links = linker.link(message)
     assert len(links) == 1 and links[0].excluded, links
+
+
+def test_a_name_after_an_unrelated_negation_is_wanted(linker):
+    assert names(linker.link("no horror with tom hanks")) == [("Tom Hanks", False)]
+    assert names(linker.link("not Kubrick, I want Nolan")) == [("Christopher Nolan", False)]
 
 
 def test_several_people_in_order_one_link_each(linker):
@@ -172,3 +184,21 @@ def test_the_catalog_linker_reads_directors_and_cast_and_sees_changes(fresh_peop
     assert [link.name for link in linked] == ["Al Pacino", "Robert De Niro"]
     assert set(linked[0].acted) == {949, 238}
     assert catalog_people_linker().link("a pacino film")[0].name == "Al Pacino"
+
+
+@pytest.mark.parametrize(
+    ("message", "style"),
+    [
+        ("something like a Wes Anderson movie", True),
+        ("films similar to Nolan's", True),
+        ("in the style of Miyazaki", True),
+        ("a thriller a la Scorsese", True),
+        ("I'd like a Tom Hanks movie", False),
+        ("i would like something with tom hanks", False),
+        ("I like Nolan films", False),  # a taste stated: read as a wish for his films
+        ("nolan films", False),
+    ],
+)
+def test_a_name_after_a_likeness_cue_is_a_style(linker, message, style):
+    (link,) = linker.link(message)
+    assert link.style is style
