@@ -91,9 +91,11 @@ def start_stack():
         DJANGO_SETTINGS_MODULE="config.settings.local",
         MODEL_SERVICE_URL=f"http://127.0.0.1:{model_port}",
     )
-    model = model_service_process("127.0.0.1", model_port, env).start()
+    logs = VAR_DIR / "logs"
+    print(f"service logs: {logs}/", flush=True)
+    model = model_service_process("127.0.0.1", model_port, env).start(logs / "model_service.log")
     model.wait_ready(600)
-    backend = backend_process("127.0.0.1", backend_port, env).start()
+    backend = backend_process("127.0.0.1", backend_port, env).start(logs / "backend.log")
     backend.wait_ready(120)
     return model, backend, f"http://127.0.0.1:{backend_port}"
 

@@ -166,7 +166,7 @@ def run_ours(client, conversations: list[dict], *, reply: bool) -> dict:
                 violations.append((conversation["id"], outcome.violations, "replaced"))
             final = grounding_violations(
                 outcome.text,
-                plan.reply_movies() + mentioned_movies(plan),
+                plan.shown_movies() + mentioned_movies(plan),
                 link_titles=lambda text: [
                     (link.tmdb_id, link.mention) for link in linker.link(text, limit=10)
                 ],

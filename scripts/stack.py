@@ -52,9 +52,20 @@ class ManagedProcess:
         self.name, self.cmd, self.ready_url, self.env = name, cmd, ready_url, env
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> ManagedProcess:
+    def start(self, log_path: Path | None = None) -> ManagedProcess:
+        """Start the process; its output goes to `log_path` when given (benchmarks keep their
+        own output readable), else to ours."""
         # Own process group: Ctrl-C in the terminal reaches us, and we stop children in order.
-        self.proc = subprocess.Popen(self.cmd, cwd=REPO, env=self.env, start_new_session=True)
+        output = None
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            output = log_path.open("ab")
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=REPO, env=self.env, start_new_session=True,
+            stdout=output, stderr=subprocess.STDOUT if output else None,
+        )  # fmt: skip
+        if output is not None:
+            output.close()  # the child holds its own copy
         return self
 
     def alive(self) -> bool:

@@ -131,7 +131,12 @@ class TurnPlan:
     fallback_reply: str = ""
 
     def reply_movies(self) -> list[ReplyMovie]:
+        """The top films the reply is asked to talk about (CHAT_REPLY_MOVIES)."""
         return [reply_movie(shown) for shown in self.movies[: settings.CHAT_REPLY_MOVIES]]
+
+    def shown_movies(self) -> list[ReplyMovie]:
+        """Every film on the user's screen: the reply may name any of them."""
+        return [reply_movie(shown) for shown in self.movies]
 
 
 def reply_movie(shown: ShownMovie) -> ReplyMovie:

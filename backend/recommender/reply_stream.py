@@ -52,7 +52,7 @@ class GroundedReply:
             self.outcome = ReplyOutcome(text=text, source=plan.fixed_reply_source)
             yield text
             return
-        allowed = plan.reply_movies() + mentioned_movies(plan)
+        allowed = plan.shown_movies() + mentioned_movies(plan)
         text, checked_upto = "", 0
         stream = self.client.chat_stream(
             plan.reply_request,

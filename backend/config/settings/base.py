@@ -157,7 +157,7 @@ CHAT_EMBED_TIMEOUT = float(env("CHAT_EMBED_TIMEOUT", "5"))
 CHAT_ENRICH = env_bool("CHAT_ENRICH", True)
 CHAT_ENRICH_TIMEOUT = float(env("CHAT_ENRICH_TIMEOUT", "6"))
 # The grounded reply: how many of the ranked films the model is shown, its length and timeout.
-CHAT_REPLY_MOVIES = int(env("CHAT_REPLY_MOVIES", "5"))
+CHAT_REPLY_MOVIES = int(env("CHAT_REPLY_MOVIES", "3"))
 CHAT_REPLY_MAX_TOKENS = int(env("CHAT_REPLY_MAX_TOKENS", "160"))
 CHAT_REPLY_TEMPERATURE = float(env("CHAT_REPLY_TEMPERATURE", "0.3"))
 CHAT_REPLY_TIMEOUT = float(env("CHAT_REPLY_TIMEOUT", "60"))

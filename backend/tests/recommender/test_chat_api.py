@@ -117,6 +117,21 @@ def test_a_reply_naming_other_films_is_replaced_by_the_template(api, chat_client
     assert body["movies"][0]["title"] in body["reply"]
 
 
+def test_the_reply_describes_the_top_films_and_may_name_any_film_on_screen(
+    api, chat_client, settings
+):
+    settings.CHAT_REPLY_MOVIES = 3
+    films = chat(api, message="science fiction movies", reply=False).json()["movies"]
+    fifth = films[4]["title"]
+    chat_client.reply = f"Start with *{films[0]['title']}*, then try *{fifth}*."
+    body = chat(api, message="science fiction movies").json()
+    assert [m["id"] for m in body["movies"]] == [m["id"] for m in films]
+    prompt = chat_client.chat_calls[-1][1]["content"]
+    assert films[2]["title"] in prompt and fifth not in prompt
+    assert body["reply_source"] == "model"
+    assert fifth in body["reply"]
+
+
 def test_model_service_down_degrades_to_keywords_and_template(api, chat_client):
     chat_client.down = True
     response = chat(api, message="a comedy from the 90s")
