@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,10 +39,17 @@ class LlamaCppGenerator:
 
     supports_json_schema = True
 
-    def __init__(self, llama: Any, *, model_id: str, path: Path) -> None:
+    def __init__(
+        self, llama: Any, *, model_id: str, path: Path, state_cache_bytes: int = 0
+    ) -> None:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         self._llama = llama
+        # One KV cache serves every prompt, so the enrichment prompt and the chat reply prompt,
+        # taking turns, would each make the other re-process its ~500-token static prefix
+        # (seconds on a CPU). Saved states let the next request resume from the longest
+        # matching prefix any earlier request left behind.
+        self._states = PromptStates(state_cache_bytes) if state_cache_bytes > 0 else None
         self.model_id = model_id
         self.path = path
         self.context_length = int(llama.n_ctx())
@@ -103,15 +112,9 @@ class LlamaCppGenerator:
             )
         except (ValueError, RuntimeError) as exc:
             raise GeneratorLoadError(f"llama.cpp could not load {path}: {exc}") from exc
-        if state_cache_bytes > 0:
-            # One KV cache serves every prompt, so the enrichment prompt and the chat reply
-            # prompt, taking turns, would each make the other re-process its ~500-token static
-            # prefix (seconds on a CPU). Saved states let the next request resume from the
-            # longest matching prefix any earlier request left behind.
-            from llama_cpp import LlamaRAMCache
-
-            llama.set_cache(LlamaRAMCache(capacity_bytes=state_cache_bytes))
-        return cls(llama, model_id=model_id or path.stem, path=path)
+        return cls(
+            llama, model_id=model_id or path.stem, path=path, state_cache_bytes=state_cache_bytes
+        )
 
     # -- prompts -------------------------------------------------------------------------
     def render_prompt(self, messages: Sequence[ChatMessage]) -> str:
@@ -162,8 +165,10 @@ class LlamaCppGenerator:
         def should_stop(tokens: Any, logits: Any) -> bool:
             return cancel.is_set() or int(tokens[-1]) in stop_ids
 
-        cached_before = self._cached_prefix(prompt)
         started = time.perf_counter()
+        if self._states is not None:
+            self._states.restore(self._llama, prompt)
+        cached_before = self._cached_prefix(prompt)
         first_token_at: float | None = None
         completion_tokens = 0
         finish = "stop"
@@ -193,6 +198,8 @@ class LlamaCppGenerator:
             completion_tokens = max(0, self._llama.n_tokens - len(prompt) + 1)
         except (RuntimeError, ValueError) as exc:
             raise GeneratorError(f"llama.cpp failed while generating: {exc}") from exc
+        if self._states is not None:
+            self._states.save(self._llama)
         ended = time.perf_counter()
         reason = "cancelled" if cancel.is_set() else ("length" if finish == "length" else "stop")
         prefill = (first_token_at or ended) - started
@@ -208,14 +215,9 @@ class LlamaCppGenerator:
         )
 
     def _cached_prefix(self, prompt: list[int]) -> int:
-        """How many leading prompt tokens need no processing: those in the KV cache from the
-        last request, or in the longest-matching saved state (which llama.cpp then loads)."""
+        """How many leading prompt tokens need no processing: those in the KV cache (left by
+        the last request, or restored from a saved state)."""
         count = _common_prefix(self._llama.input_ids[: self._llama.n_tokens], prompt)
-        states = getattr(self._llama, "cache", None)
-        if states is not None:
-            key = states._find_longest_prefix_key(tuple(prompt))
-            if key is not None:
-                count = max(count, _common_prefix(key, prompt))
         return max(0, min(count, len(prompt) - 1))
 
     def close(self) -> None:
@@ -231,3 +233,75 @@ def _common_prefix(a: Any, b: list[int]) -> int:
             break
         count += 1
     return count
+
+
+class PromptStates:
+    """Snapshots of the llama.cpp context after earlier requests, keyed by their tokens; a new
+    prompt resumes from the snapshot it shares the longest prefix with, when that beats what
+    the KV cache holds.
+
+    llama-cpp-python's LlamaRAMCache does the same, but each of its states also copies the
+    whole logits buffer (batch size x vocabulary floats: ~310 MB for Qwen2.5, about half a
+    second per request to save) and its capacity is counted with sys.getsizeof, which does
+    not see that buffer. A state here is the context state alone (the KV cells in use: ~28 KB
+    per token for Qwen2.5-1.5B), and the capacity counts its bytes. Least recently used
+    states go first; a state whose tokens start a newer one is replaced by it.
+    """
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self.capacity_bytes = capacity_bytes
+        self._states: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
+        self.size_bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def restore(self, llama: Any, prompt: Sequence[int]) -> int:
+        """Load the best saved state for `prompt` if it beats the KV cache; the number of
+        prompt tokens it covers (0 when nothing was loaded)."""
+        import llama_cpp
+
+        current = _common_prefix(llama.input_ids[: llama.n_tokens], list(prompt))
+        best, best_count = None, current
+        for key in self._states:
+            count = _common_prefix(key, list(prompt))
+            if count > best_count:
+                best, best_count = key, count
+        if best is None:
+            return 0
+        data = self._states[best]
+        self._states.move_to_end(best)
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(data)) != len(data):
+            logger.warning("llama.cpp refused a saved state; processing the prompt in full")
+            self._drop(best)
+            return 0
+        llama.input_ids[: len(best)] = best
+        llama.n_tokens = len(best)
+        llama._requires_eval = True  # logits come from the next evaluation, not the state
+        return best_count
+
+    def save(self, llama: Any) -> None:
+        import llama_cpp
+
+        key = tuple(int(t) for t in llama.input_ids[: llama.n_tokens])
+        if not key:
+            return
+        if key in self._states:
+            self._states.move_to_end(key)
+            return
+        size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
+        if size > self.capacity_bytes:
+            return
+        buffer = (ctypes.c_uint8 * size)()
+        written = llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size)
+        data = ctypes.string_at(buffer, written)
+        for older in [k for k in self._states if len(k) < len(key) and key[: len(k)] == k]:
+            self._drop(older)
+        self._states[key] = data
+        self.size_bytes += len(data)
+        while self.size_bytes > self.capacity_bytes:
+            self._drop(next(iter(self._states)))
+
+    def _drop(self, key: tuple[int, ...]) -> None:
+        self.size_bytes -= len(self._states.pop(key))

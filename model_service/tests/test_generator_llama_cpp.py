@@ -88,6 +88,42 @@ def test_saved_states_keep_two_alternating_prompts_cached():
         _, finish = run(generator, again, params)
         # Without saved states only the chat template's first tokens would match.
         assert finish.cached_prompt_tokens >= generator.count_prompt_tokens(a[:1]) - 2
+        # A restored state answers exactly as processing the whole prompt does.
+        restored_text, _ = run(generator, again, params)
+        run(generator, b, params)
+        resumed_text, resumed = run(generator, again, params)
+        assert resumed.cached_prompt_tokens >= resumed.prompt_tokens - 1
+        fresh = LlamaCppGenerator.load(smollm2_path(), context_length=1024, threads=2)
+        try:
+            fresh_text, fresh_finish = run(fresh, again, params)
+        finally:
+            fresh.close()
+        assert fresh_finish.cached_prompt_tokens == 0
+        assert resumed_text == restored_text == fresh_text
+        # States are the context alone, counted in bytes, within the capacity.
+        states = generator._states
+        assert states is not None and len(states) >= 2
+        assert 0 < states.size_bytes <= states.capacity_bytes
+    finally:
+        generator.close()
+
+
+def test_saved_states_stay_within_their_capacity():
+    generator = LlamaCppGenerator.load(
+        smollm2_path(), context_length=1024, threads=2, state_cache_bytes=256 << 20
+    )
+    try:
+        params = SamplingParams(max_tokens=2, temperature=0)
+        states = generator._states
+        assert states is not None
+        run(generator, [ChatMessage("user", "Say the number 0. " * 20)], params)
+        one = states.size_bytes
+        assert 0 < one < 16 << 20  # the context state, not a copy of every logit
+        states.capacity_bytes = one * 3 // 2  # room for one state of this size, not two
+        for number in range(1, 4):
+            run(generator, [ChatMessage("user", f"Say the number {number}. " * 20)], params)
+            assert len(states) == 1
+            assert states.size_bytes <= states.capacity_bytes
     finally:
         generator.close()
 
