@@ -12,11 +12,27 @@ from movie_constraints import language_name
 from movie_constraints.titles import title_words
 
 REPLY_SYSTEM_PROMPT = (
-    "You are Marquee, a friendly movie recommendation assistant. Answer the user's request in "
-    "2 to 4 short sentences, recommending only films from the numbered list you are given, "
-    "best first. Name at most three of them, written exactly as in the list. Never mention any "
-    "other film, actor or director that is not in the list. Do not repeat the list, do not use "
-    "bullet points, and do not ask questions."
+    "You are Marquee, a friendly movie recommendation assistant. Reply to the user's request "
+    "in 2 to 4 short sentences of natural prose, like a friend who knows films: recommend the "
+    "best one or two films from the list you are given and say in a few words why each fits "
+    "the request. Write each title exactly as in the list, followed by its year in brackets. "
+    "Never mention any other film, actor or director. No lists, no bullet points, no questions."
+)
+
+# One worked example, so a small model answers in prose instead of copying the list. Its films
+# are made up: one that leaks into a real reply is caught by the grounding check.
+_EXAMPLE_REQUEST = (
+    "Request: something funny and light from the 80s\n\n"
+    "Films:\n"
+    "- Starlight Diner (1984) | Comedy | A waitress and a short-order cook trade insults and "
+    "schemes to save their roadside diner.\n"
+    "- The Long Weekend Caper (1987) | Comedy, Crime | Three hopeless friends plan a bank job "
+    "and get everything wrong."
+)
+_EXAMPLE_REPLY = (
+    "Starlight Diner (1984) is just the thing: a warm, quick-witted comedy about two sparring "
+    "co-workers saving their diner. If you'd like something sillier, The Long Weekend Caper "
+    "(1987) turns a hopeless heist into pure slapstick."
 )
 
 
@@ -41,13 +57,14 @@ def reply_messages(
 ) -> list[dict[str, str]]:
     """The chat-completion messages asking for a grounded reply about `movies`."""
     lines = []
-    for number, movie in enumerate(movies, start=1):
-        overview = _first_sentence(movie.overview)
-        genres = ", ".join(movie.genres[:3])
+    for movie in movies:
+        parts = [movie.label, ", ".join(movie.genres[:3])]
         # The person a film was picked for, so the reply may say "directed by ...".
         person = _PERSON_REASON_RE.match(movie.reason)
-        credit = f" ({person.group(0)})" if person else ""
-        lines.append(f"{number}. {movie.label} [{genres}]{credit} {overview}".strip())
+        if person:
+            parts.append(person.group(0))
+        parts.append(_first_sentence(movie.overview))
+        lines.append("- " + " | ".join(part for part in parts if part))
     context = [
         f"{turn['role'].capitalize()}: {turn['content'][:300]}"
         for turn in history[-4:]
@@ -56,9 +73,11 @@ def reply_messages(
     prompt = ""
     if context:
         prompt += "Conversation so far:\n" + "\n".join(context) + "\n\n"
-    prompt += f"Request: {message}\n\nFilms to recommend:\n" + "\n".join(lines)
+    prompt += f"Request: {message}\n\nFilms:\n" + "\n".join(lines)
     return [
         {"role": "system", "content": REPLY_SYSTEM_PROMPT},
+        {"role": "user", "content": _EXAMPLE_REQUEST},
+        {"role": "assistant", "content": _EXAMPLE_REPLY},
         {"role": "user", "content": prompt},
     ]
 
@@ -80,7 +99,7 @@ def _first_sentence(text: str, limit: int = 160) -> str:
 _EMPHASIS_RE = re.compile(
     r"\*\*([^*\n]{2,80})\*\*|\*([^*\n]{2,80})\*|\"([^\"\n]{2,80})\"|“([^”\n]{2,80})”"
 )
-_TITLE_YEAR_RE = re.compile(r"((?:[A-Z0-9][\w'’:&!?.,-]*\s?){1,8})\s*\((?:19|20)\d\d\)")
+_TITLE_YEAR_RE = re.compile(r"((?:[A-Z0-9][\w'’:&!?.,-]*\s?){1,8})\s*\(((?:19|20)\d\d)\)")
 
 
 def _same_title(mention: str, titles: Iterable[str]) -> bool:
@@ -127,12 +146,25 @@ def grounding_violations(
             problems.append(mention)
     for match in _TITLE_YEAR_RE.finditer(reply):
         mention = match.group(1).strip()
-        if not _same_title(mention, titles) and not any(
-            _same_title(" ".join(mention.split()[i:]), titles)
-            for i in range(1, len(mention.split()))
+        year = int(match.group(2))
+        shortened = (" ".join(mention.split()[i:]) for i in range(1, len(mention.split())))
+        if (
+            not _same_title(mention, titles)
+            and not any(_same_title(tail, titles) for tail in shortened)
+            and not _tail_of_shown_title(mention, year, movies)
         ):
             problems.append(mention)
     return list(dict.fromkeys(problems))
+
+
+def _tail_of_shown_title(mention: str, year: int, movies: Sequence[ReplyMovie]) -> bool:
+    """The capitalised run before a year stops at a lower-case word, so "Harry Potter and the
+    Prisoner of Azkaban (2004)" is read as "Azkaban (2004)": a shown film of that year whose
+    title ends with those words is the film named."""
+    words = title_words(mention)
+    return bool(words) and any(
+        movie.year == year and title_words(movie.title)[-len(words) :] == words for movie in movies
+    )
 
 
 # --------------------------------------------------------------------------------------------

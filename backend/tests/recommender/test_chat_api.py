@@ -126,7 +126,7 @@ def test_the_reply_describes_the_top_films_and_may_name_any_film_on_screen(
     chat_client.reply = f"Start with *{films[0]['title']}*, then try *{fifth}*."
     body = chat(api, message="science fiction movies").json()
     assert [m["id"] for m in body["movies"]] == [m["id"] for m in films]
-    prompt = chat_client.chat_calls[-1][1]["content"]
+    prompt = chat_client.chat_calls[-1][-1]["content"]
     assert films[2]["title"] in prompt and fifth not in prompt
     assert body["reply_source"] == "model"
     assert fifth in body["reply"]

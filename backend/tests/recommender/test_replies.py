@@ -29,6 +29,20 @@ def test_a_film_outside_the_list_is_caught_by_emphasis_or_year():
     assert any("Tenet" in v for v in grounding_violations("Also see Tenet (2020).", SHOWN))
 
 
+def test_a_shown_title_with_lower_case_words_before_its_year_is_not_a_stray():
+    shown = [
+        ReplyMovie(673, "Harry Potter and the Prisoner of Azkaban", 2004, [], "", ""),
+        ReplyMovie(545611, "Everything Everywhere All at Once", 2022, [], "", ""),
+    ]
+    reply = (
+        "Try Harry Potter and the Prisoner of Azkaban (2004) or Everything Everywhere All "
+        "at Once (2022)."
+    )
+    assert grounding_violations(reply, shown) == []
+    # The same tail with another year is another film.
+    assert grounding_violations("See also Once (2007), a busker's love story.", shown) == ["Once"]
+
+
 def test_catalog_films_named_plainly_are_caught_by_the_linker():
     def linker(text):
         return [(603, "The Matrix")] if "Matrix" in text else []
@@ -39,9 +53,13 @@ def test_catalog_films_named_plainly_are_caught_by_the_linker():
 
 def test_prompt_lists_only_the_shown_films():
     messages = reply_messages("something mind-bending", [], SHOWN)
-    assert messages[0]["role"] == "system"
-    assert "1. Inception (2010)" in messages[1]["content"]
-    assert "2. Memento (2000)" in messages[1]["content"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    prompt = messages[-1]["content"]
+    assert prompt.startswith("Request: something mind-bending")
+    assert "- Inception (2010) | " in prompt
+    assert "- Memento (2000) | " in prompt
+    # The worked example's films are made up: none of them is a catalog title to stray to.
+    assert "Starlight Diner" in messages[1]["content"] + messages[2]["content"]
 
 
 def test_prompt_gives_the_person_a_film_was_picked_for_and_no_other_film():
@@ -51,9 +69,9 @@ def test_prompt_gives_the_person_a_film_was_picked_for_and_no_other_film():
         ReplyMovie(13, "Forrest Gump", 1994, ["Drama"], "A life.", "with Tom Hanks"),
         ReplyMovie(807, "Se7en", 1995, ["Crime"], "Two detectives.", "liked by fans of Zodiac"),
     ]  # fmt: skip
-    prompt = reply_messages("nolan or hanks", [], picked)[1]["content"]
-    assert "The Dark Knight (2008) [Action] (directed by Christopher Nolan) Batman." in prompt
-    assert "Forrest Gump (1994) [Drama] (with Tom Hanks) A life." in prompt
+    prompt = reply_messages("nolan or hanks", [], picked)[-1]["content"]
+    assert "- The Dark Knight (2008) | Action | directed by Christopher Nolan | Batman." in prompt
+    assert "- Forrest Gump (1994) | Drama | with Tom Hanks | A life." in prompt
     assert "Zodiac" not in prompt  # a film the reply must not name
 
 
