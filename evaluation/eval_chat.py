@@ -127,15 +127,13 @@ def reference_design_baseline(client, conversations: list[dict]) -> tuple[float,
 def run_ours(client, conversations: list[dict], *, reply: bool) -> dict:
     from catalog.models import Movie
     from catalog.vector_store import get_catalog_index
-    from recommender import resources
     from recommender.pipeline import ChatRequest, ChatTurn
     from recommender.replies import grounding_violations
-    from recommender.reply_stream import GroundedReply, mentioned_movies
+    from recommender.reply_stream import GroundedReply, mentioned_movies, reply_title_links
     from recommender.understanding import Turn
 
     catalog_ids = set(Movie.objects.values_list("tmdb_id", flat=True))
     turn_runner = ChatTurn(client=client, get_index=get_catalog_index)
-    linker = resources.title_linker()
     hits, misses, violations, not_in_catalog = [], [], [], 0
     degraded, sources, plan_ms, reply_ms = 0, {}, [], []
     intents: dict[str, int] = {}
@@ -167,9 +165,7 @@ def run_ours(client, conversations: list[dict], *, reply: bool) -> dict:
             final = grounding_violations(
                 outcome.text,
                 plan.shown_movies() + mentioned_movies(plan),
-                link_titles=lambda text: [
-                    (link.tmdb_id, link.mention) for link in linker.link(text, limit=10)
-                ],
+                link_titles=reply_title_links,
             )
             if final and outcome.source == "model":
                 violations.append((conversation["id"], tuple(final), "SHOWN TO THE USER"))

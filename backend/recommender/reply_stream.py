@@ -95,14 +95,7 @@ class GroundedReply:
             self.outcome = ReplyOutcome(text=text, source="model")
 
     def _strays(self, text: str, allowed: list[ReplyMovie]) -> bool:
-        linker = resources.title_linker()
-        violations = grounding_violations(
-            text,
-            allowed,
-            link_titles=lambda reply: [
-                (link.tmdb_id, link.mention) for link in linker.link(reply, limit=10)
-            ],
-        )
+        violations = grounding_violations(text, allowed, link_titles=reply_title_links)
         if not violations:
             return False
         logger.info("reply named films outside the list %s; using the template", violations)
@@ -114,6 +107,17 @@ class GroundedReply:
             notice="The model's reply named films outside the list; a templated reply is shown.",
         )
         return True
+
+
+def reply_title_links(reply: str) -> list[tuple[int, str]]:
+    """Catalog films a reply names, as (id, mention): the title linker's finds that are written
+    as a title is (a capital or a digit first). The model writes titles as the list gives them;
+    a lower-case word of its prose ("a postman", "whiplash") is not a film it names."""
+    return [
+        (link.tmdb_id, link.mention)
+        for link in resources.title_linker().link(reply, limit=10)
+        if link.mention[:1].isupper() or link.mention[:1].isdigit()
+    ]
 
 
 def mentioned_movies(plan: TurnPlan) -> list[ReplyMovie]:

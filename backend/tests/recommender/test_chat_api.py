@@ -447,3 +447,13 @@ def test_an_excluded_person_refines_the_running_request(api):
     ids = {m["id"] for m in more["movies"]}
     assert ids and not ids & {81, 128, 129, 4935, 8392, 10515, 11621, 12429, 16859, 149870}
     assert all({"Animation", "Fantasy"} & set(m["genres"]) for m in more["movies"])
+
+
+def test_a_plain_word_that_is_also_a_title_is_not_a_stray(api, chat_client):
+    # "Heat" is a catalog film; "heat" in prose is a word.
+    films = chat(api, message="science fiction movies", reply=False).json()["movies"]
+    chat_client.reply = f"{films[0]['title']} turns up the heat from its first scene."
+    body = chat(api, message="science fiction movies").json()
+    assert body["reply_source"] == "model"
+    chat_client.reply = f"{films[0]['title']} is great, and so is Heat."
+    assert chat(api, message="science fiction movies").json()["reply_source"] == "template"
