@@ -60,6 +60,12 @@ VAGUE = [
     "feel-good movie about friendship",
     "a dark story about revenge",
     "films about growing up in a small town",
+    "a film that feels like a warm hug",
+    "something weird and dreamlike",
+    "a slow-burn story about obsession",
+    "movies that make you feel nostalgic",
+    "something to watch with my grandparents",
+    "a story of survival against the odds",
 ]
 
 
