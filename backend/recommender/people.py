@@ -6,14 +6,16 @@ apostrophes: `movie_constraints.titles.title_words`). A message is matched in th
 
 - the full name ("christopher nolan", "Bong Joon-ho", "guillermo del toro"): confidence 1.0,
   0.9 with a shortened first name ("chris nolan");
-- the surname alone ("nolan", "del toro", "Kubrick's"), only for people with at least
-  MIN_FILMS_FOR_SURNAME films in the catalog, so that one actor's single credit does not turn
-  every "potter" or "stone" into a person: confidence = min(1, rarity + evidence) × share,
-  where rarity is the title linker's word weight (0.9 for a word ordinary requests do not use,
-  0.2 for a common word like "stone" or "ford"), less 0.3 if the word is also a title word
-  (it may be part of a film's name); evidence is +0.3 for a cue beside it ("by", "with",
-  "starring", "directed by", "films", "movies", a possessive) and +0.3 for a capital in an
-  otherwise lower-case message; share is the person's part of the films of everyone with that
+- the surname alone ("nolan films", "del toro's", "a Kubrick film"), only for people with at
+  least MIN_FILMS_FOR_SURNAME films in the catalog, so that one actor's single credit does not
+  turn every "potter" into a person, and only with evidence that it is a name ("convert 5
+  miles" is not Vera Miles): confidence = min(1, rarity + evidence) × share, where rarity is
+  the title linker's word weight (0.9 for a word ordinary requests do not use, 0.2 for a common
+  word like "stone" or "strong", which must then be Capitalised), less 0.3 if the word is also
+  a title word (it may be part of a film's name); evidence is +0.3 for a cue beside it ("by",
+  "with", "starring", "directed by", "films", "movies", "brothers", a possessive, a negated
+  list, or nothing else but function words: "nolan?") and +0.3 for a capital in an otherwise
+  lower-case message; share is the person's part of the films of everyone with that
   surname (Wes Anderson against Paul Thomas Anderson; co-credited people like the Coens share
   their films), more than half or no link;
 - a one-edit typo of a surname of at least six letters ("scorcese", "tarantio") counts as the
@@ -58,13 +60,14 @@ MAX_NAME_WORDS = 5
 
 _PARTICLES = _words("de del della der di da dos du van von le la st mc ben bin al el")
 _CUES_BEFORE = _words("by with starring featuring from director directed actor actress")
-_CUES_AFTER = _words("film films movie movies flick flicks picture pictures classic")
+_CUES_AFTER = _words("film films movie movies flick flicks picture pictures classic brothers bros")
 _NEGATIONS = _words("no not without except nothing none besides")
 _NEGATION_LINKS = _words("by with from starring featuring directed movies films")
 _COORDINATORS = _words("and or nor")
 _LIKENESS_FILLER = _words("a an the some something anything movie movies film films one ones")
 _LIKENESS_NOUNS = _words("style vein spirit vibe vibes mould mold reminiscent school kind sort")
 _WISHING = _words("id would wed i we youd")
+_LIKENESS_AFTER = _words("type style esque ish like vibe vibes inspired")
 
 _QUALITY_TYPO = 0.85
 _QUALITY_SHORT_FIRST_NAME = 0.9
@@ -72,6 +75,7 @@ _EVIDENCE_CUE = 0.3
 _EVIDENCE_CAPITAL = 0.3
 _TITLE_WORD_PENALTY = 0.3
 _MIN_SHARE = 0.5
+_RARE_ENOUGH = 0.4
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,7 @@ class PeopleLinker:
                     end=end,
                     confidence=round(confidence, 3),
                     excluded=_negated(norms, first),
-                    style=_likeness(norms, first),
+                    style=_likeness(norms, first, last),
                 )
             )
         return links
@@ -252,8 +256,10 @@ class PeopleLinker:
                 continue
             last = first + size - 1
             judged = self._surname_confidence(words, norms, first, last, key, candidates)
-            # A corrected word needs a cue or a capital: "downer" is not "Donner" by chance.
-            if judged is not None and (quality == 1.0 or judged[2] > 0):
+            # A surname alone needs something saying it is a name ("convert 5 miles" is not
+            # Vera Miles); a corrected word needs a cue or a capital right on it ("no poster"
+            # is not Jodie Foster).
+            if judged is not None and judged[2] > 0 and (quality == 1.0 or judged[3]):
                 return first, last, judged[0], judged[1] * quality
         return None
 
@@ -265,8 +271,9 @@ class PeopleLinker:
         last: int,
         key: tuple[str, ...],
         candidates: list[int],
-    ) -> tuple[int, float, float] | None:
-        """(person, confidence, evidence) for a surname, or None when it names no one person."""
+    ) -> tuple[int, float, float, bool] | None:
+        """(person, confidence, evidence, whether a cue or a capital is right on it) for a
+        surname, or None when it names no one person."""
         people = [self._people[i] for i in candidates]
         best = max(range(len(people)), key=lambda i: people[i].films)
         # Co-credited people ("Joel Coen, Ethan Coen") share their films, not the surname.
@@ -275,20 +282,29 @@ class PeopleLinker:
         if share <= _MIN_SHARE:
             return None
         rarity = 1 - _product(1 - word_weight(word) for word in key)
+        common = rarity < _RARE_ENOUGH  # "strong", "stone", "ford": a capital must say "name"
         if any(word in self._title_words for word in key):
             rarity -= _TITLE_WORD_PENALTY
         evidence = 0.0
         before = norms[first - 1] if first > 0 else ""
         after = norms[last + 1] if last + 1 < len(norms) else ""
         possessive = words[last].raw.lower().endswith(("'s", "’s"))
-        if before in _CUES_BEFORE or after in _CUES_AFTER or possessive:
+        rest = norms[:first] + norms[last + 1 :]
+        # "nolan?", "what about nolan", "scorsese gangster movies": nothing else said.
+        alone = len(rest) <= 4 and all(word_weight(word) <= 0.05 for word in rest)
+        negated = _negated(norms, first)  # "not Ghibli or Shinkai": a list of names
+        cue = before in _CUES_BEFORE or after in _CUES_AFTER or possessive
+        if cue or alone or negated:
             evidence += _EVIDENCE_CUE
         span = words[first : last + 1]
         capitalised = all(w.raw[:1].isupper() for w in span)
-        if capitalised and not span[0].initial and not _title_cased(words, first, last):
+        capital = capitalised and not span[0].initial and not _title_cased(words, first, last)
+        if capital:
             evidence += _EVIDENCE_CAPITAL
+        elif common:
+            return None
         confidence = round(max(0.0, min(1.0, rarity + evidence)) * share, 6)
-        return candidates[best], confidence, evidence
+        return candidates[best], confidence, evidence, cue or capital
 
     def _correction(self, word: str) -> str | None:
         """A surname one edit away from an unknown word of six letters or more."""
@@ -310,10 +326,12 @@ def _without_possessive(word: MessageWord) -> str:
 
 
 def _title_cased(words: list[MessageWord], first: int, last: int) -> bool:
-    """Whether other non-initial words are capitalised too (a Title Cased message, where a
-    capital says nothing)."""
+    """Whether other non-initial ordinary words are capitalised too (a Title Cased message,
+    where a capital says nothing); rare words are left out, as they may be names too."""
     others = [w for i, w in enumerate(words) if not (first <= i <= last) and not w.initial]
-    cased = [w for w in others if w.raw[:1].isalpha() and len(w.raw) > 1]
+    cased = [
+        w for w in others if w.raw[:1].isalpha() and len(w.raw) > 1 and word_weight(w.norm) < 0.9
+    ]
     capitals = [w for w in cased if w.raw[:1].isupper()]
     return bool(cased) and len(capitals) / len(cased) > 0.4
 
@@ -350,9 +368,12 @@ def _negated(norms: list[str], first: int) -> bool:
     return False
 
 
-def _likeness(norms: list[str], first: int) -> bool:
+def _likeness(norms: list[str], first: int, last: int) -> bool:
     """ "like a Wes Anderson film", "similar to Nolan's", "in the style of Kubrick", "the vibe
-    of", "reminiscent of", "a la Tarantino" — but not "I'd like a Tom Hanks movie"."""
+    of", "reminiscent of", "a la Tarantino", "Jim Carrey type humour", "Lynch-esque" — but not
+    "I'd like a Tom Hanks movie"."""
+    if last + 1 < len(norms) and norms[last + 1] in _LIKENESS_AFTER:
+        return True
     before = first - 1
     while before >= 0 and first - before <= 4 and norms[before] in _LIKENESS_FILLER:
         before -= 1

@@ -32,11 +32,17 @@ CREDITS = [
     Credits(313369, "Damien Chazelle", ["Ryan Gosling", "Emma Stone"], 15000),
     Credits(375262, "Yorgos Lanthimos", ["Olivia Colman", "Emma Stone"], 5000),
     Credits(20352, "Adam McKay", ["Adam Sandler"], 2000),
+    Credits(8467, "Peter Farrelly", ["Jim Carrey", "Jeff Daniels"], 5000),
+    Credits(37165, "Peter Weir", ["Jim Carrey", "Laura Linney"], 17000),
     Credits(372058, "Makoto Shinkai", ["Ryunosuke Kamiki"], 11000),
     Credits(568160, "Makoto Shinkai", ["Kotaro Daigo"], 1900),
     Credits(9340, "Dennis Dugan", ["Adam Sandler"], 3000),
     Credits(671, "Chris Columbus", ["Daniel Radcliffe", "Rupert Grint"], 25000),
     Credits(672, "Chris Columbus", ["Daniel Radcliffe", "Rupert Grint"], 20000),
+    Credits(807, "David Fincher", ["Jodie Foster"], 9000),
+    Credits(274, "Jonathan Demme", ["Jodie Foster", "Anthony Hopkins"], 15000),
+    Credits(10144, "Ron Clements, John Musker", ["Jodi Benson"], 7000),
+    Credits(812, "Ron Clements, John Musker", ["Scott Weinger"], 10000),
 ]
 TITLE_WORDS = ["harry", "potter", "and", "the", "philosophers", "stone", "heat", "parasite"]
 
@@ -66,7 +72,8 @@ def names(links) -> list[tuple[str, bool]]:
         ("bong joon ho thrillers", "Bong Joon-ho"),
         ("something by Bong", "Bong Joon-ho"),
         ("guillermo del toro fairy tales", "Guillermo del Toro"),
-        ("del toro monsters", "Guillermo del Toro"),
+        ("something by del toro", "Guillermo del Toro"),
+        ("nolan?", "Christopher Nolan"),
         ("wes anderson", "Wes Anderson"),
         ("paul thomas anderson dramas", "Paul Thomas Anderson"),
     ],
@@ -98,7 +105,10 @@ def test_a_link_carries_the_films_directed_and_acted(linker):
         "tom and jerry",
         "Leonardo",  # a first name alone is no one
         "a movie about grief that isn't a total downer",  # "downer" is one edit from "Donner"
-        "scorcese gangster movies",  # a corrected word needs a cue or a capital
+        "scorcese gangster movies",  # a corrected word needs a cue or a capital on it
+        "convert 5 hanks to kilometres",  # a rare surname in passing is not a name
+        "why do some movies have no poster",  # not a typo for Foster after a negation
+        "sci-fi, no horror elements please, space should be pretty not terrifying",
     ],
 )
 def test_links_no_one_by_chance(linker, message):
@@ -120,10 +130,11 @@ def test_a_person_with_one_film_is_linked_by_full_name_only(linker):
     assert linker.link("fiennes films") == []
 
 
-def test_a_common_surname_needs_a_cue_and_a_title_word_needs_more(linker):
+def test_a_common_surname_needs_a_capital_and_a_title_word_needs_more(linker):
     no_titles = PeopleLinker(CREDITS)
     assert no_titles.link("is it made of stone") == []
-    assert names(no_titles.link("stone movies")) == [("Emma Stone", False)]
+    assert no_titles.link("stone movies") == []
+    assert names(no_titles.link("any Stone movies")) == [("Emma Stone", False)]
     assert names(no_titles.link("what has Stone been in")) == [("Emma Stone", False)]
     # "stone" is also a word of a title ("...and the Philosopher's Stone"): the name is needed.
     assert linker.link("stone movies") == []
@@ -145,7 +156,7 @@ def test_a_common_surname_needs_a_cue_and_a_title_word_needs_more(linker):
 )
 def test_a_negated_name_is_an_exclusion(linker, message):
     links = linker.link(message)
-    assert len(links) == 1 and links[0].excluded, links
+    assert links and all(link.excluded for link in links), links
 
 
 def test_a_name_after_an_unrelated_negation_is_wanted(linker):
@@ -197,6 +208,8 @@ def test_the_catalog_linker_reads_directors_and_cast_and_sees_changes(fresh_peop
         ("i would like something with tom hanks", False),
         ("I like Nolan films", False),  # a taste stated: read as a wish for his films
         ("nolan films", False),
+        ("a comedy with jim carrey type humour", True),
+        ("something Nolan-esque", True),
     ],
 )
 def test_a_name_after_a_likeness_cue_is_a_style(linker, message, style):
