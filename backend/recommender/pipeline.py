@@ -54,7 +54,13 @@ from recommender.replies import (
     reply_messages,
 )
 from recommender.title_linking import TitleLink
-from recommender.understanding import RequestReading, Turn, content_words, read_request
+from recommender.understanding import (
+    RequestReading,
+    Turn,
+    content_words,
+    last_shown,
+    read_request,
+)
 from vector_index import IndexError as VectorIndexError
 from vector_index import SearchFilter, VectorIndex
 
@@ -400,6 +406,7 @@ class ChatTurn:
         people_linker = resources.people_linker()
         links = linker.link(request.message, limit=3)
         links, people = _named(links, people_linker.link(request.message))
+        excluded = [person for person in people if person.excluded]
         request = _with_shown_films(request, linker)
         clock.lap("link")
 
@@ -407,12 +414,12 @@ class ChatTurn:
             request.message,
             request.turns,
             # An excluded person is explained wording, but no new subject ("not Shinkai").
-            title_spans=[(n.start, n.end) for n in [*links, *people] if not _excluded(n)],
-            explained_spans=[(p.start, p.end) for p in people if p.excluded],
+            title_spans=[(n.start, n.end) for n in [*links, *people] if n not in excluded],
+            explained_spans=[(person.start, person.end) for person in excluded],
             names_a_title=lambda text: bool(linker.link(text, limit=1) or people_linker.link(text)),
             recent_years=settings.CHAT_RECENT_YEARS,
         )
-        if not any(not person.excluded for person in people):
+        if len(excluded) == len(people):  # no one wanted by name: maybe by "he" or the topic
             people += _topic_people(request, reading, people_linker)
         reading.constraints = _relative_era(request, reading.constraints)
         clock.lap("parse")
@@ -582,10 +589,9 @@ class ChatTurn:
             title_spans=[(link.start, link.end) for link in links],
         )
         intent = prediction.intent
-        shown_before = any(t.role == "assistant" and t.movie_ids for t in request.turns)
         if (
             not has_title
-            and shown_before
+            and last_shown(request.turns)
             and _ON_SCREEN_FACT_RE.search(request.message)
             and _PRONOUN_RE.search(request.message)
         ):
@@ -651,16 +657,9 @@ class ChatTurn:
         # movie_info: about the film named, else the one the conversation is on ("who
         # directed it?" after a film was shown).
         movie = understood.references[0] if understood.references else None
-        if movie is None:
-            last = next(
-                (t for t in reversed(request.turns) if t.role == "assistant" and t.movie_ids), None
-            )
-            if last is not None:
-                movie = (
-                    Movie.objects.prefetch_related("genres")
-                    .filter(tmdb_id=last.movie_ids[0])
-                    .first()
-                )
+        shown = last_shown(request.turns)
+        if movie is None and shown:
+            movie = Movie.objects.prefetch_related("genres").filter(tmdb_id=shown[0]).first()
         if movie is None:
             return plan(UNKNOWN_MOVIE_REPLY, "template")
         sheet = MovieFactSheet(
@@ -940,10 +939,6 @@ def _topic_people(request: ChatRequest, reading: RequestReading, linker: Any) ->
     return []
 
 
-def _excluded(named: TitleLink | PersonLink) -> bool:
-    return isinstance(named, PersonLink) and named.excluded
-
-
 _NEWER_RE = re.compile(
     r"\b(?:newer|more\s+(?:recent|modern)|less\s+old|recent\s+ones?|later\s+ones?)\b", re.I
 )
@@ -956,10 +951,9 @@ def _relative_era(request: ChatRequest, constraints: Constraints) -> Constraints
     """ "something newer" / "older ones?" after films were shown: after (before) the middle
     year of those films, in place of the topic's years, unless the message states years."""
     newer, older = _NEWER_RE.search(request.message), _OLDER_RE.search(request.message)
-    if bool(newer) == bool(older):
-        return constraints
     cue = newer or older
-    assert cue is not None
+    if cue is None or (newer and older):
+        return constraints
     # Years the message states besides the cue ("older ones, from the 70s") win; the cue itself
     # may have been read as a year bound too ("more recent").
     if any(
@@ -967,14 +961,9 @@ def _relative_era(request: ChatRequest, constraints: Constraints) -> Constraints
         for span in constraints.spans
     ):
         return constraints
-    shown = next(
-        (t.movie_ids for t in reversed(request.turns) if t.role == "assistant" and t.movie_ids),
-        (),
-    )
+    shown = last_shown(request.turns)[:8]
     years = sorted(
-        Movie.objects.filter(tmdb_id__in=shown[:8], year__isnull=False).values_list(
-            "year", flat=True
-        )
+        Movie.objects.filter(tmdb_id__in=shown, year__isnull=False).values_list("year", flat=True)
     )
     if not years:
         return constraints

@@ -118,19 +118,24 @@ def merge_constraints(earlier: Constraints, later: Constraints) -> Constraints:
     )
 
 
+def last_shown(turns: Sequence[Turn]) -> tuple[int, ...]:
+    """The films of the latest assistant turn that showed any, in rank order (or none)."""
+    return next((t.movie_ids for t in reversed(turns) if t.role == "assistant" and t.movie_ids), ())
+
+
 def referenced_movie(message: str, turns: Sequence[Turn]) -> int | None:
     """The film a message points at among the last recommendations ("the second one")."""
-    last = next((t for t in reversed(turns) if t.role == "assistant" and t.movie_ids), None)
-    if last is None:
+    shown = last_shown(turns)
+    if not shown:
         return None
     match = _ORDINAL_RE.search(message)
     if match:
         position = _ORDINALS[match.group(1).lower()]
-        if -len(last.movie_ids) <= position < len(last.movie_ids):
-            return last.movie_ids[position]
+        if -len(shown) <= position < len(shown):
+            return shown[position]
         return None
     if _THAT_ONE_RE.search(message):
-        return last.movie_ids[0]
+        return shown[0]
     return None
 
 

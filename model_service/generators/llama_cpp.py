@@ -261,10 +261,11 @@ class PromptStates:
         prompt tokens it covers (0 when nothing was loaded)."""
         import llama_cpp
 
-        current = _common_prefix(llama.input_ids[: llama.n_tokens], list(prompt))
+        prompt = list(prompt)
+        current = _common_prefix(llama.input_ids[: llama.n_tokens], prompt)
         best, best_count = None, current
         for key in self._states:
-            count = _common_prefix(key, list(prompt))
+            count = _common_prefix(key, prompt)
             if count > best_count:
                 best, best_count = key, count
         if best is None:
@@ -276,9 +277,11 @@ class PromptStates:
             logger.warning("llama.cpp refused a saved state; processing the prompt in full")
             self._drop(best)
             return 0
+        # What Llama.load_state does after loading (llama-cpp-python 0.3.36, pinned), without
+        # the logits copy: generate() re-evaluates at least the last prompt token anyway.
         llama.input_ids[: len(best)] = best
         llama.n_tokens = len(best)
-        llama._requires_eval = True  # logits come from the next evaluation, not the state
+        llama._requires_eval = True
         return best_count
 
     def save(self, llama: Any) -> None:
