@@ -8,11 +8,13 @@ RUN_STAMP := $(VENV)/.stamp-run
 DEV_STAMP := $(VENV)/.stamp-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev run test lint format data verify bench eval export-feedback clean
+.PHONY: help setup setup-dev frontend frontend-test browser run test lint format data verify bench eval \
+	export-feedback clean
 
 help:
 	@echo "make run     set up if needed, then start the model service (:8001) and backend (:8000)"
-	@echo "make test    set up if needed, then lint and run every test"
+	@echo "make test    set up if needed, then lint and run every test (Python, web client, browser)"
+	@echo "make frontend   build the web client (frontend/dist) if its sources changed"
 	@echo "make data SOURCE=<source> DATA=<path>   ingest a catalog (sources: demo tmdb-csv"
 	@echo "             movies-dataset movielens ratings jsonl tmdb-api)"
 	@echo "make verify  compare the vector index with the database (REPAIR=1 to fix)"
@@ -41,7 +43,39 @@ setup: $(RUN_STAMP)
 
 setup-dev: $(DEV_STAMP)
 
-run: setup
+# The web client: `npm ci` when the lock file changes, a Vite build when a source changes.
+# Node.js and npm come from the machine (Debian: apt-get install nodejs npm).
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html \
+	frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+NODE_STAMP := frontend/node_modules/.stamp
+FRONTEND_BUILD := frontend/dist/index.html
+
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js >= 20.19 and npm" \
+		"(Debian: apt-get install nodejs npm)"; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(FRONTEND_BUILD): $(NODE_STAMP) $(FRONTEND_SRC)
+	cd frontend && npm run --silent build
+
+frontend: $(FRONTEND_BUILD)
+
+frontend-test: $(NODE_STAMP)
+	cd frontend && npm run --silent typecheck && npx vitest run
+
+# The browser for the end-to-end tests: Debian's Chromium, driven by playwright-core.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's chromium for the browser tests…"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q chromium >/dev/null || \
+		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; } || \
+		{ echo "Could not install chromium: install it (apt-get install chromium) or set CHROMIUM."; \
+		  exit 1; }; }
+
+run: setup frontend
 	$(PY) scripts/stack.py
 
 lint: setup-dev
@@ -52,8 +86,8 @@ format: setup-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: lint
-	$(PY) -m pytest
+test: lint frontend frontend-test browser
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 data: setup
 	@test -n "$(SOURCE)" || { echo "usage: make data SOURCE=<source> DATA=<path>"; exit 2; }
@@ -62,7 +96,7 @@ data: setup
 verify: setup
 	$(PY) prepare-databases/prepare.py verify $(if $(REPAIR),--repair)
 
-bench: setup-dev
+bench: setup-dev frontend browser
 	$(PY) bench/run_all.py
 
 eval: setup-dev
@@ -73,4 +107,4 @@ export-feedback: setup
 	$(PY) backend/manage.py export_feedback $(if $(OUT),--output "$(OUT)")
 
 clean:
-	rm -rf var/index var/marquee.sqlite3* var/explore
+	rm -rf var/index var/marquee.sqlite3* var/explore frontend/dist

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.decorators import method_decorator
+from django.views.decorators.gzip import gzip_page
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -19,6 +21,7 @@ from catalog.selectors import (
     movie_search,
     movie_similar,
 )
+from catalog.services.explore import catalog_map_get
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
 
@@ -190,3 +193,52 @@ class HealthApi(APIView):
         )
         code = status.HTTP_503_SERVICE_UNAVAILABLE if report["status"] == "error" else 200
         return Response(report, status=code)
+
+
+class MapPointOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="TMDB id")
+    title = serializers.CharField()
+    year = serializers.IntegerField(allow_null=True)
+    genre = serializers.CharField(help_text="The movie's first genre; '' when it has none.")
+    x = serializers.FloatField(min_value=-1, max_value=1)
+    y = serializers.FloatField(min_value=-1, max_value=1)
+
+
+class CatalogMapOutputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["pca"])
+    count = serializers.IntegerField()
+    points = MapPointOutputSerializer(many=True)
+
+
+class CatalogMapApi(APIView):
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                response=CatalogMapOutputSerializer,
+                description="`ETag` and `Cache-Control: no-cache`: send `If-None-Match` to get "
+                "a 304 while the catalog is unchanged.",
+            ),
+            304: OpenApiResponse(description="Unchanged since the `If-None-Match` ETag."),
+            409: OpenApiResponse(description="Embeddings of different sizes: re-embed first."),
+        },
+        summary="2D map of the catalog's embeddings (Explore)",
+        description="Every embedded movie projected onto the first two principal components of "
+        "the embeddings, x and y in [-1, 1] on one scale. Computed on first use and kept until "
+        "the catalog changes (seen within seconds of an ingestion or an edit). Gzipped for "
+        "clients that accept it (10,000 films: ~920 kB, ~240 kB gzipped).",
+    )
+    @method_decorator(gzip_page)
+    def get(self, request: Request) -> Response:
+        catalog_map = catalog_map_get()
+        headers = {"ETag": catalog_map.etag, "Cache-Control": "no-cache"}
+        if _etag_matches(request.headers.get("If-None-Match", ""), catalog_map.etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
+        # The payload is shaped by the service and cached with the map: a serializer would
+        # re-walk 10,000 points per request (~35 ms, three times the ~13 ms of the whole cached
+        # response). test_map_api checks the payload against CatalogMapOutputSerializer.
+        return Response(catalog_map.payload, headers=headers)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags

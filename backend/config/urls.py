@@ -4,10 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from common.views import HomeView
+from common.views import SpaView
 
 urlpatterns = [
-    path("", HomeView.as_view(), name="home"),
+    path("", SpaView.as_view(), name="home"),
+    path("explore", SpaView.as_view(), name="explore"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 from tqdm import tqdm
 
 from catalog.documents import (
@@ -153,6 +154,7 @@ def _write_chunk(
 ) -> tuple[int, int]:
     """Insert or update one chunk of movies (and their genres) in one transaction."""
     new, changed = [], []
+    now = timezone.now()  # bulk_update skips auto_now: set it, so catalog caches see the change
     for i, row in enumerate(rows):
         r = row.record
         movie = Movie(
@@ -167,8 +169,10 @@ def _write_chunk(
             movie.embedding = vector_to_bytes(vectors[i])
             movie.embedding_model = model
             movie.embedding_text_hash = row.text_hash
+        if row.exists:
+            movie.updated_at = now
         (changed if row.exists else new).append(movie)
-    fields = MOVIE_FIELDS + (EMBEDDING_FIELDS if vectors is not None else [])
+    fields = [*MOVIE_FIELDS, "updated_at", *(EMBEDDING_FIELDS if vectors is not None else [])]
     through = Movie.genres.through
     with transaction.atomic():
         Movie.objects.bulk_create(new, batch_size=500)
@@ -358,6 +362,7 @@ def movies_embed(*, tmdb_ids: Sequence[int], embedder: Embedder, request_size: i
     movies = list(Movie.objects.filter(tmdb_id__in=list(tmdb_ids)).prefetch_related("genres"))
     for start in range(0, len(movies), request_size):
         chunk = movies[start : start + request_size]
+        now = timezone.now()  # bulk_update skips auto_now: set it, so catalog caches see it
         records = [movie_to_record(movie) for movie in chunk]
         texts = [record_embedding_text(record) for record in records]
         vectors = embedder.embed(texts, timeout=BULK_EMBED_TIMEOUT).vectors
@@ -365,9 +370,11 @@ def movies_embed(*, tmdb_ids: Sequence[int], embedder: Embedder, request_size: i
             movie.embedding = vector_to_bytes(vector)
             movie.embedding_model = model
             movie.embedding_text_hash = text_hash(text)
+            movie.updated_at = now
             movie.content_hash = content_hash(
                 record_fields_hash(record, movie.source), model, movie.embedding_text_hash
             )
-        Movie.objects.bulk_update(chunk, [*EMBEDDING_FIELDS, "content_hash"], batch_size=500)
+        fields = [*EMBEDDING_FIELDS, "content_hash", "updated_at"]
+        Movie.objects.bulk_update(chunk, fields, batch_size=500)
         done += len(chunk)
     return done

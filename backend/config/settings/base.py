@@ -110,6 +110,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# The web client's build (`make frontend`): index.html is served at / by common.views.SpaView,
+# its hashed scripts and styles (frontend/dist/assets/) as static files under /static/assets/.
+FRONTEND_DIST = Path(env("FRONTEND_DIST") or REPO_DIR / "frontend" / "dist")
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
+# Vite names assets by content hash (index-BdX3k9aZ.js): cache them for good.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^.*assets/.+-[A-Za-z0-9_-]{8,}\.(?:js|css|svg|woff2?)$"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

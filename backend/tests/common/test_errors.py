@@ -18,9 +18,3 @@ def test_method_not_allowed_and_unknown_urls_use_the_error_shape():
     assert response.json() == {
         "error": {"code": "not_found", "message": "No such page or resource.", "details": {}}
     }
-
-
-def test_home_page_links_to_the_api_docs():
-    response = APIClient().get("/")
-    assert response.status_code == 200
-    assert b'href="/api/docs/"' in response.content
