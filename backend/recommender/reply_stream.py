@@ -18,6 +18,22 @@ from recommender.replies import ReplyMovie, grounding_violations
 logger = logging.getLogger(__name__)
 
 _SENTENCE_END_RE = re.compile(r"[.!?…](?:[\"')\]]*)\s")
+_WORD_RE = re.compile(r"\w+")
+LOOP_NGRAM, LOOP_REPEATS = 6, 3
+
+
+def repeats_itself(text: str) -> bool:
+    """True when some run of LOOP_NGRAM words comes back LOOP_REPEATS times: a small model
+    caught in a loop ("...who's trying to save his family from a grumpy widower who's trying to
+    save his family..."). Prose that merely reuses a phrase twice passes."""
+    words = _WORD_RE.findall(text.casefold())
+    seen: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - LOOP_NGRAM + 1):
+        gram = tuple(words[i : i + LOOP_NGRAM])
+        seen[gram] = seen.get(gram, 0) + 1
+        if seen[gram] >= LOOP_REPEATS:
+            return True
+    return False
 
 
 @dataclass
@@ -53,7 +69,7 @@ class GroundedReply:
             yield text
             return
         allowed = plan.shown_movies() + mentioned_movies(plan)
-        text, checked_upto = "", 0
+        text, checked_upto, loop_checked = "", 0, 0
         stream = self.client.chat_stream(
             plan.reply_request,
             max_tokens=settings.CHAT_REPLY_MAX_TOKENS,
@@ -68,6 +84,10 @@ class GroundedReply:
                 if ends:
                     checked_upto = ends[-1].end()
                     if self._strays(text[:checked_upto], allowed):
+                        return
+                if len(text) - loop_checked >= 80:
+                    loop_checked = len(text)
+                    if self._loops(text):
                         return
         except ModelServiceError as exc:
             logger.warning("reply generation failed: %s", exc)
@@ -91,8 +111,20 @@ class GroundedReply:
                 degraded=True,
                 notice="The language model returned an empty reply.",
             )
-        elif not self._strays(text + " ", allowed):
+        elif not self._loops(text) and not self._strays(text + " ", allowed):
             self.outcome = ReplyOutcome(text=text, source="model")
+
+    def _loops(self, text: str) -> bool:
+        if not repeats_itself(text):
+            return False
+        logger.info("the model's reply repeats itself; using the template")
+        self.outcome = ReplyOutcome(
+            text=self.plan.fallback_reply,
+            source="template",
+            replaced=True,
+            notice="The model's reply went round in circles; a templated reply is shown.",
+        )
+        return True
 
     def _strays(self, text: str, allowed: list[ReplyMovie]) -> bool:
         violations = grounding_violations(text, allowed, link_titles=reply_title_links)

@@ -303,6 +303,28 @@ def test_stream_replaces_a_straying_reply_in_done(api, chat_client):
     assert Message.objects.get(id=done["message_id"]).content == done["reply"]
 
 
+def test_stream_replaces_a_reply_caught_in_a_loop(api, chat_client):
+    loop = "a grumpy widower who is trying to save his family from "
+    chat_client.reply = "This one is just the thing: " + loop * 4
+    events = sse_events(
+        api.post("/api/chat/stream/", {"message": "science fiction movies"}, format="json")
+    )
+    done = events[-1][1]
+    assert done["replaced"] is True and done["reply_source"] == "template"
+    assert "widower" not in done["reply"]
+    assert "circles" in " ".join(done["notices"])
+
+
+def test_a_phrase_used_twice_is_not_a_loop():
+    from recommender.reply_stream import repeats_itself
+
+    assert not repeats_itself(
+        "Alien is a tense film set in space. Aliens is a louder film set in space, and both "
+        "are a tense film set in space."
+    )
+    assert repeats_itself("so good " * 9)
+
+
 def test_stream_bad_input_is_json_not_sse(api):
     response = api.post("/api/chat/stream/", {"message": ""}, format="json")
     assert response.status_code == 400

@@ -72,6 +72,7 @@ export interface StoredMessage {
   content: string;
   created_at: string;
   intent?: string;
+  reply_source?: string;
   degraded?: boolean;
   movies?: Movie[];
   feedback?: StoredFeedback[];

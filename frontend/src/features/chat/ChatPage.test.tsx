@@ -126,6 +126,17 @@ describe("ChatPage", () => {
     expect(screen.getByRole("heading", { name: "Heat" })).toBeInTheDocument();
   });
 
+  it("drops the degraded banner when the model wrote the reply after all", async () => {
+    const stream = controlledStream();
+    render(<ChatPage />);
+    await userEvent.type(screen.getByLabelText("Message"), "anything{Enter}");
+    stream.emit(meta([movie(4, "Heat")], true));
+    expect(screen.getByText(DEGRADED_TEXT)).toBeInTheDocument();
+    stream.emit(done("Heat is a fine pick.", true));
+    await stream.finish();
+    expect(screen.queryByText(DEGRADED_TEXT)).not.toBeInTheDocument();
+  });
+
   it("on 429 gives the text back, shows the wait and blocks sending until it passes", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {

@@ -49,7 +49,9 @@ export function ChatPage() {
   }, [chat.messages, selectedKey]);
 
   const latest = chat.messages[chat.messages.length - 1];
-  const degraded = latest?.role === "assistant" && latest.degraded;
+  // Degraded and no model reply: the model is down or too slow. (A slow enrichment also marks a
+  // turn degraded; when the model then writes the reply, the banner would be wrong.)
+  const degraded = latest?.role === "assistant" && latest.degraded && latest.replySource !== "model";
   const yearsInverted =
     filters.year_min !== null && filters.year_max !== null && filters.year_min > filters.year_max;
   const blockedReason =

@@ -50,12 +50,15 @@ export function Composer({ value, onChange, onSend, onStop, busy, blockedReason 
         className="composer-input"
         rows={1}
         value={value}
-        placeholder="Ask for a film… (Enter to send, Shift+Enter for a new line)"
+        placeholder="Ask for a film…"
         onChange={(event) => onChange(event.target.value)}
         onKeyDown={onKeyDown}
-        aria-describedby={remaining < 200 ? "chat-input-count" : undefined}
+        aria-describedby={remaining < 200 ? "chat-input-hint chat-input-count" : "chat-input-hint"}
         autoFocus
       />
+      <span id="chat-input-hint" className="composer-hint">
+        Enter to send · Shift+Enter for a new line
+      </span>
       {remaining < 200 && (
         <span id="chat-input-count" className={`composer-count${remaining < 0 ? " over" : ""}`}>
           {remaining < 0 ? `${-remaining} characters too long` : `${remaining} characters left`}

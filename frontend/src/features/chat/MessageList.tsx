@@ -70,6 +70,13 @@ export function MessageList({ messages, selectedKey, onSelect, onStarter, loadin
               </p>
             )}
             {message.error && <p className="message-error">{message.error}</p>}
+            {message.notices.length > 0 && (
+              <ul className="message-notices" aria-label="Notes">
+                {message.notices.map((notice) => (
+                  <li key={notice}>{notice}</li>
+                ))}
+              </ul>
+            )}
             {message.role === "assistant" && message.movies.length > 0 && (
               <button
                 type="button"

@@ -18,6 +18,8 @@ export interface ChatMessage {
   messageId: number | null;
   movies: Movie[];
   degraded: boolean;
+  /** Who wrote the reply: model, template, faq…; null until the turn is done. */
+  replySource: string | null;
   notices: string[];
   feedback: Record<number, -1 | 1>;
   /** What went wrong with this turn, shown under it. */
@@ -45,6 +47,7 @@ function assistant(partial: Partial<ChatMessage>): ChatMessage {
     messageId: null,
     movies: [],
     degraded: false,
+    replySource: null,
     notices: [],
     feedback: {},
     error: null,
@@ -66,6 +69,7 @@ export function fromStored(message: StoredMessage): ChatMessage {
     messageId: message.id,
     movies: message.movies ?? [],
     degraded: message.degraded ?? false,
+    replySource: message.reply_source ?? null,
     feedback,
   });
 }
@@ -177,6 +181,7 @@ export function useChat(onUnsent?: (text: string) => void): UseChat {
               content: event.data.reply,
               messageId: event.data.message_id,
               degraded: event.data.degraded,
+              replySource: event.data.reply_source,
               notices: event.data.notices,
             }));
           } else {

@@ -57,6 +57,7 @@ function fakeContext() {
     stroke: vi.fn(),
     strokeText: vi.fn(),
     fillText: vi.fn(),
+    measureText: vi.fn((text: string) => ({ width: text.length * 7 })),
   };
   return ctx;
 }
@@ -116,6 +117,19 @@ function click(canvas: HTMLElement, at: { clientX: number; clientY: number }, po
 }
 
 describe("MapCanvas drawing", () => {
+  it("draws a title only where it overlaps no title already drawn", () => {
+    const crowded = prepareMap([
+      { id: 1, title: "Heat", year: 1995, genre: "Crime", x: 0, y: 0 },
+      { id: 2, title: "Heat Wave", year: 2001, genre: "Drama", x: 0.001, y: 0.001 },
+      { id: 3, title: "Far Away", year: 2002, genre: "Drama", x: -0.9, y: 0.9 },
+    ]);
+    render(<MapCanvas map={crowded} hidden={new Set()} selected={null} onSelect={vi.fn()} onDismiss={vi.fn()} />);
+    flushFrames();
+    const drawn = ctx.fillText.mock.calls.map((call) => call[0] as string);
+    expect(drawn).toContain("Far Away");
+    expect(drawn.filter((title) => title.startsWith("Heat"))).toHaveLength(1);
+  });
+
   it("draws every visible point once, at the device's pixel ratio, only when something changed", () => {
     const { canvas, map, rerender } = setup();
     expect((canvas as HTMLCanvasElement).width).toBe(SIZE * 2);

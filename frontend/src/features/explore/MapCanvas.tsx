@@ -229,11 +229,18 @@ export function MapCanvas({ map, hidden, selected, onSelect, onDismiss, ref }: M
       ctx.lineWidth = 3;
       ctx.strokeStyle = theme.background;
       ctx.fillStyle = theme.muted;
-      for (const i of inView) {
+      // A label is drawn only where it overlaps none already drawn: legible, never a pile.
+      const placed: [number, number, number, number][] = [];
+      const chosen = selectedRef.current;
+      const order = chosen !== null && inView.includes(chosen) ? [chosen, ...inView.filter((i) => i !== chosen)] : inView;
+      for (const i of order) {
         const point = data.points[i];
         if (!point) continue;
         const sx = ox + (data.xs[i] ?? 0) * s + r + 4;
         const sy = oy - (data.ys[i] ?? 0) * s;
+        const box: [number, number, number, number] = [sx, sy - 8, sx + ctx.measureText(point.title).width, sy + 8];
+        if (placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) continue;
+        placed.push(box);
         ctx.strokeText(point.title, sx, sy);
         ctx.fillText(point.title, sx, sy);
       }
@@ -372,7 +379,10 @@ export function MapCanvas({ map, hidden, selected, onSelect, onDismiss, ref }: M
     const canvas = canvasRef.current;
     if (!canvas) return;
     const measure = (width: number, height: number) => {
+      const before = sizeRef.current;
       sizeRef.current = { width, height };
+      // The points moved on screen: a tooltip would point at where one used to be.
+      if (before.width !== width || before.height !== height) setHover(-1);
       requestDraw();
     };
     const measureElement = () => {
@@ -403,7 +413,7 @@ export function MapCanvas({ map, hidden, selected, onSelect, onDismiss, ref }: M
       if (frameRef.current !== null) cancelAnimationFrame(frameRef.current);
       frameRef.current = null;
     };
-  }, [requestDraw]);
+  }, [requestDraw, setHover]);
 
   // ---- wheel: a native listener, since React's is passive and could not stop the page scroll --
   useEffect(() => {
