@@ -96,6 +96,7 @@ def start_stack():
         QDRANT_URL="",
         DJANGO_SETTINGS_MODULE="config.settings.local",
         MODEL_SERVICE_URL=f"http://127.0.0.1:{model_port}",
+        CHAT_RATE_LIMIT="off",  # the load test is many turns from one address on purpose
     )
     logs = VAR_DIR / "logs"
     print(f"service logs: {logs}/", flush=True)

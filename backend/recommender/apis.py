@@ -16,6 +16,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from catalog.fields import genres_from_labels, language_from_label
@@ -228,12 +229,20 @@ def _database_unavailable(exc: DatabaseError) -> ServiceUnavailable:
     )
 
 
-class ChatApi(APIView):
+class _ChatThrottled(APIView):
+    """Chat turns are limited per client (CHAT_RATE_LIMIT): 429 with Retry-After beyond it."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "chat"
+
+
+class ChatApi(_ChatThrottled):
     @extend_schema(
         request=ChatInputSerializer,
         responses={
             200: ChatOutputSerializer,
             400: OpenApiResponse(description="Invalid input; error.details.fields names it."),
+            429: OpenApiResponse(description="Too many turns (CHAT_RATE_LIMIT); see Retry-After."),
             503: OpenApiResponse(description="The database is unavailable."),
         },
         summary="One chat turn: intent, movies and a grounded reply",
@@ -261,7 +270,7 @@ def _sse(event: str, data: Any) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-class ChatStreamApi(APIView):
+class ChatStreamApi(_ChatThrottled):
     @extend_schema(
         request=ChatInputSerializer,
         responses={
@@ -273,6 +282,7 @@ class ChatStreamApi(APIView):
                 "shown, it replaces what was streamed); `error` {code, message} on failure."
             ),
             400: OpenApiResponse(description="Invalid input (a JSON error, before any event)."),
+            429: OpenApiResponse(description="Too many turns (CHAT_RATE_LIMIT); see Retry-After."),
         },
         summary="One chat turn as a stream of server-sent events",
     )

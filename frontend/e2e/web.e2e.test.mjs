@@ -4,7 +4,8 @@
 //
 //   BASE_URL=http://127.0.0.1:8000 E2E_PHASE=full node --test frontend/e2e/
 //
-// E2E_PHASE   full (default) | degraded (the model service is stopped) | default-model
+// E2E_PHASE   full (default) | degraded (the model service is stopped) | default-model |
+//             rate-limited (a backend with CHAT_RATE_LIMIT=2/minute)
 // CHROMIUM    the browser binary (default /usr/bin/chromium; `make browser` installs it)
 // SCREENSHOT_DIR   where PNGs go (default var/screenshots); each path is printed
 //
@@ -33,7 +34,7 @@ const LAUNCH_ARGS = [
   "--disable-sync",
 ];
 
-const PHASES = ["full", "degraded", "default-model"];
+const PHASES = ["full", "degraded", "default-model", "rate-limited"];
 if (!PHASES.includes(PHASE)) throw new Error(`E2E_PHASE must be one of ${PHASES.join(", ")}, not “${PHASE}”`);
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -102,6 +103,29 @@ async function screenshot(page, name, options = {}) {
  * are 100% high), which Playwright's fullPage cannot see, so the viewport is made as tall as the
  * content for the shot, then restored.
  */
+const AXE_SCRIPT = path.resolve(HERE, "..", "node_modules", "axe-core", "axe.min.js");
+
+/**
+ * Audit the page with axe-core (WCAG 2.1 A and AA rules: names and labels of controls,
+ * colour contrast, landmarks, ARIA use) in the real browser; fail on serious or critical
+ * findings, naming each rule and the elements it found.
+ */
+async function assertAccessible(page, label) {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ path: AXE_SCRIPT });
+  const result = await page.evaluate(async () => {
+    // @ts-ignore — injected above
+    const report = await window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return {
+      passes: report.passes.length,
+      violations: report.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 4).map((n) => n.target.join(" ")).join(", ")}`),
+    };
+  });
+  console.log(`  axe ${label}: ${result.passes} rules passed, ${result.violations.length} serious or critical findings`);
+  assert.deepEqual(result.violations, [], `accessibility findings on ${label}:\n${result.violations.join("\n")}`);
+}
+
 async function tallScreenshot(page, name) {
   const size = page.viewportSize();
   const height = await page.evaluate(() => {
@@ -453,6 +477,15 @@ test("full: chat, more like this, feedback, reload, stop, explore, screenshots",
       await page.getByRole("list", { name: "Suggestions" }).waitFor();
       await page.getByRole("link", { name: "Chat" }).waitFor();
       await page.getByRole("link", { name: "Explore" }).waitFor();
+      // The empty state and the open filters panel, in both themes.
+      const filters = page.getByRole("button", { name: "Filters", exact: true });
+      await filters.click();
+      for (const scheme of ["light", "dark"]) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await assertAccessible(page, `the empty chat with its filters open (${scheme})`);
+      }
+      await page.emulateMedia({ colorScheme: "light" });
+      await filters.click();
     });
 
     await step("a request streams: cards before `done`, the reply grows token by token", async () => {
@@ -535,6 +568,7 @@ test("full: chat, more like this, feedback, reload, stop, explore, screenshots",
       for (const scheme of ["light", "dark"]) {
         await page.emulateMedia({ colorScheme: scheme });
         await screenshot(page, `chat-desktop-${scheme}`);
+        await assertAccessible(page, `the chat page (${scheme})`);
       }
       await page.emulateMedia({ colorScheme: "light" });
       const id = await conversationId(page);
@@ -630,6 +664,7 @@ test("full: chat, more like this, feedback, reload, stop, explore, screenshots",
       for (const scheme of ["light", "dark"]) {
         await page.emulateMedia({ colorScheme: scheme });
         await screenshot(page, `explore-desktop-${scheme}`);
+        await assertAccessible(page, `Explore (${scheme})`);
       }
       await page.emulateMedia({ colorScheme: "light" });
       const phone = await newPage(browser, errors, "phone-explore", { viewport: PHONE, isMobile: true, hasTouch: true });
@@ -695,6 +730,10 @@ test("degraded: the banner, and cards from search alone", { skip: PHASE !== "deg
     const reply = ((await ui.lastReply.locator(".message-text").textContent()) ?? "").trim();
     assert.ok(reply.length > 0, "no reply text in degraded mode");
     await screenshot(page, "chat-desktop-degraded");
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await assertAccessible(page, `the degraded banner (${scheme})`);
+    }
     errors.assertNone();
   } finally {
     await browser.close();
@@ -728,6 +767,47 @@ test("default model: cards and a streamed reply", { skip: PHASE !== "default-mod
       0,
       `the degraded banner is shown with the default model: ${JSON.stringify(done?.notices)}`,
     );
+    errors.assertNone();
+  } finally {
+    await browser.close();
+  }
+});
+
+// ---- phase: rate-limited (the backend allows 2 turns a minute) ----------------------------------
+
+test("rate limited: the wait is shown, the text kept, sending blocked", { skip: PHASE !== "rate-limited", timeout: 120_000 }, async () => {
+  const browser = await launch();
+  const errors = new ErrorLog();
+  try {
+    const page = await newPage(browser, errors, "rate-limited");
+    const ui = chat(page);
+    await page.goto(BASE_URL);
+    await ui.input.waitFor();
+    await sendAndWatch(page, "a comedy from the 90s", { timeout: 60_000 });
+    await sendAndWatch(page, "something with robots", { timeout: 60_000 });
+    const text = "a western with a twist";
+    await ui.input.fill(text);
+    await ui.input.press("Enter");
+    const alert = page.getByRole("alert");
+    await alert.waitFor({ timeout: 10_000 });
+    const message = (await alert.textContent()) ?? "";
+    console.log(`  banner: ${message}`);
+    const wait = Number(/wait (\d+) s/.exec(message)?.[1] ?? Number.NaN);
+    assert.ok(wait > 0 && wait <= 60, `no wait time in the banner: ${message}`);
+    assert.equal(await ui.input.inputValue(), text, "the refused message was not given back");
+    assert.ok(await ui.send.isDisabled(), "Send is enabled while rate limited");
+    assert.equal(await ui.log.locator(".message-user").count(), 2, "the refused message was added to the chat");
+    // The countdown runs: a second later it shows less.
+    await page.waitForTimeout(2_100);
+    const later = Number(/wait (\d+) s/.exec((await alert.textContent()) ?? "")?.[1] ?? Number.NaN);
+    assert.ok(later < wait, `the wait did not count down: ${wait} then ${later}`);
+    await screenshot(page, "chat-desktop-rate-limited");
+    for (const scheme of ["light", "dark"]) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await assertAccessible(page, `the rate-limit banner (${scheme})`);
+    }
+    // The browser logs the refused request itself; nothing else may have gone wrong.
+    errors.errors = errors.errors.filter((line) => !/status of 429/.test(line));
     errors.assertNone();
   } finally {
     await browser.close();

@@ -6,7 +6,9 @@ playwright-core); each test here runs one of its phases:
 - full: chat streaming (cards before `done`, the reply growing), more like this, feedback
   stored, the conversation back after a reload, Stop, Explore, screenshots, no overflow at 360 px;
 - degraded: the model service stopped — the banner, and cards still shown;
-- default-model: a fresh model service with the default language model (Qwen 1.5B).
+- default-model: a fresh model service with the default language model (Qwen 1.5B);
+- rate-limited: the backend restarted with CHAT_RATE_LIMIT=2/minute — the wait is shown, the
+  refused text kept, sending blocked until the wait is over.
 
 Screenshots are written to var/screenshots/ and their paths printed (pytest -s shows them).
 """
@@ -82,6 +84,18 @@ class Stack:
             self.model.wait_ready(300)
         except (RuntimeError, TimeoutError) as exc:
             raise AssertionError(f"{exc}\n{self.log_tail(log_name)}") from exc
+
+    def restart_backend(self, **extra: str) -> None:
+        """A new backend process on the same port and data, with `extra` in its environment."""
+        assert self.backend is not None
+        port = self.base_url.rsplit(":", 1)[1]
+        self.backend.stop()
+        self.backend = backend_process("127.0.0.1", int(port), {**self.env, **extra})
+        self.backend.start(self.logs / "backend.log")
+        try:
+            self.backend.wait_ready(120)
+        except (RuntimeError, TimeoutError) as exc:
+            raise AssertionError(f"{exc}\n{self.log_tail('backend.log')}") from exc
 
     def stop_model(self) -> None:
         if self.model is not None:
@@ -186,3 +200,9 @@ def test_default_language_model_streams_a_reply(stack, browser_tools):
     # The default generator, as `make run` starts it: no MODEL_GENERATOR, default warm-up.
     stack.start_model("model_service_default.log")
     run_phase(stack, browser_tools, "default-model")
+
+
+def test_rate_limited_chat_shows_the_wait_and_keeps_the_text(stack, browser_tools):
+    stack.stop_model()  # turns answer by search alone: fast, so the limit is reached at once
+    stack.restart_backend(CHAT_RATE_LIMIT="2/minute")
+    run_phase(stack, browser_tools, "rate-limited")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
@@ -171,6 +173,17 @@ CHAT_REPLY_TIMEOUT = float(env("CHAT_REPLY_TIMEOUT", "60"))
 CHAT_HISTORY_TURNS = int(env("CHAT_HISTORY_TURNS", "6"))
 # "recent" / "new releases" means released in the last this many years.
 CHAT_RECENT_YEARS = int(env("CHAT_RECENT_YEARS", "3"))
+# Chat turns per client (signed-in user, else IP address): "30/minute", "500/hour", or "off".
+# Beyond it: 429 with Retry-After. Counted in the default cache (per process).
+CHAT_RATE_LIMIT = env("CHAT_RATE_LIMIT", "30/minute")
+if CHAT_RATE_LIMIT.lower() in {"", "off", "0", "none"}:
+    CHAT_RATE_LIMIT = None
+elif not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", CHAT_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"CHAT_RATE_LIMIT={CHAT_RATE_LIMIT!r}: write a number of turns per second, minute, hour "
+        "or day (e.g. 30/minute), or off."
+    )
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"chat": CHAT_RATE_LIMIT}
 
 TMDB_IMAGE_BASE = env("TMDB_IMAGE_BASE", "https://image.tmdb.org/t/p/w342")
 

@@ -121,9 +121,17 @@ describe("ChatPage", () => {
     const stream = controlledStream();
     render(<ChatPage />);
     await userEvent.type(screen.getByLabelText("Message"), "anything{Enter}");
-    stream.emit(meta([movie(4, "Heat")], true));
+    stream.emit({
+      type: "meta",
+      data: { conversation_id: CONVERSATION, intent: "recommend", movies: [movie(4, "Heat")], degraded: true,
+              notices: ["The model service is unavailable (ConnectError)."] },
+    });
     expect(screen.getByText(DEGRADED_TEXT)).toBeInTheDocument();
     expect(screen.getByRole("heading", { name: "Heat" })).toBeInTheDocument();
+    // The technical notes are there for whoever wants them, folded away.
+    const notes = screen.getByText("1 note on this answer");
+    expect(notes.closest("details")).not.toHaveAttribute("open");
+    expect(screen.getByText("The model service is unavailable (ConnectError).")).not.toBeVisible();
   });
 
   it("drops the degraded banner when the model wrote the reply after all", async () => {

@@ -99,7 +99,8 @@ export function ChatPage() {
                 ? `Too many requests: please wait ${wait} s before sending again.`
                 : chat.error.message}
             </span>
-            {(chat.error.retryText || chat.error.kind === "history") && (
+            {/* Rate limited: the text is back in the input, and Send comes back when the wait is over. */}
+            {chat.error.kind !== "rate_limited" && (chat.error.retryText || chat.error.kind === "history") && (
               <button
                 type="button"
                 className="btn btn-small"

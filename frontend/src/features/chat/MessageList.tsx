@@ -71,11 +71,16 @@ export function MessageList({ messages, selectedKey, onSelect, onStarter, loadin
             )}
             {message.error && <p className="message-error">{message.error}</p>}
             {message.notices.length > 0 && (
-              <ul className="message-notices" aria-label="Notes">
-                {message.notices.map((notice) => (
-                  <li key={notice}>{notice}</li>
-                ))}
-              </ul>
+              <details className="message-notices">
+                <summary>
+                  {message.notices.length === 1 ? "1 note" : `${message.notices.length} notes`} on this answer
+                </summary>
+                <ul>
+                  {message.notices.map((notice) => (
+                    <li key={notice}>{notice}</li>
+                  ))}
+                </ul>
+              </details>
             )}
             {message.role === "assistant" && message.movies.length > 0 && (
               <button
