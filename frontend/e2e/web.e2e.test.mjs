@@ -622,6 +622,29 @@ test("full: chat, more like this, feedback, reload, stop, explore, screenshots",
       assert.equal(await ui.stop.count(), 0);
     });
 
+    await step("offline: the error says so, the text stays, Retry sends it once back online", async () => {
+      const text = "a heist film with a clever twist";
+      const users = await ui.log.locator(".message-user").count();
+      await page.context().setOffline(true);
+      try {
+        await ui.input.fill(text);
+        await ui.input.press("Enter");
+        const alert = page.getByRole("alert");
+        await alert.getByText("Cannot reach Marquee", { exact: false }).waitFor({ timeout: 10_000 });
+        assert.equal(await ui.input.inputValue(), text, "the unsent message was not given back");
+        assert.equal(await ui.log.locator(".message-user").count(), users, "the unsent message stayed in the chat");
+      } finally {
+        await page.context().setOffline(false);
+      }
+      await page.getByRole("alert").getByRole("button", { name: "Retry", exact: true }).click();
+      await ui.log.getByText(text, { exact: true }).waitFor();
+      assert.equal(await ui.input.inputValue(), "", "Retry left the text in the input");
+      await ui.send.waitFor({ timeout: REPLY_TIMEOUT });
+      assert.equal(await page.getByRole("alert").count(), 0, "the error stayed after a successful retry");
+      // The browser reports the refused request itself; nothing else may have gone wrong.
+      errors.errors = errors.errors.filter((line) => !/ERR_INTERNET_DISCONNECTED|Failed to fetch/.test(line));
+    });
+
     const map = await getJson(`${BASE_URL}/api/catalog/map/`);
     assert.ok(map.points.length > 10, `the map has ${map.points.length} points`);
     // A title no other title contains, so a search for it has one answer.
