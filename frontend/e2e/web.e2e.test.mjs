@@ -17,22 +17,12 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BASE_URL = (process.env.BASE_URL ?? "http://127.0.0.1:8000").replace(/\/+$/, "");
 const PHASE = process.env.E2E_PHASE ?? "full";
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR || path.resolve(HERE, "..", "..", "var", "screenshots");
-const LAUNCH_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const PHASES = ["full", "degraded", "default-model", "rate-limited"];
 if (!PHASES.includes(PHASE)) throw new Error(`E2E_PHASE must be one of ${PHASES.join(", ")}, not “${PHASE}”`);
@@ -47,7 +37,7 @@ const REPLY_TIMEOUT = 90_000;
 // ---- browser, pages, console errors -------------------------------------------------------------
 
 async function launch() {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  return launchChromium();
 }
 
 /** Console errors and uncaught exceptions of every page, except failed image loads. */
