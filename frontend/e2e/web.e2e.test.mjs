@@ -480,7 +480,7 @@ test("full: chat, more like this, feedback, reload, stop, explore, screenshots",
 
     await step("a request streams: cards before `done`, the reply grows token by token", async () => {
       userText = "a funny animated film for kids";
-      const { samples, timings } = await sendAndWatch(page, userText);
+      const { samples, timings, done } = await sendAndWatch(page, userText);
       assert.ok(
         samples.some((s) => s.status === "Thinking…" || s.cards > 0),
         "neither “Thinking…” nor cards were shown while waiting",
@@ -500,7 +500,11 @@ test("full: chat, more like this, feedback, reload, stop, explore, screenshots",
           `${lengths.length} distinct reply lengths while streaming: ${lengths.slice(0, 12).join(", ")}…`,
       );
       assert.ok(lengths.length >= 3, `the reply did not grow while streaming: ${lengths.join(", ")}`);
-      assert.ok(lengths.every((n, i) => i === 0 || n > lengths[i - 1]), `the reply shrank while streaming: ${lengths}`);
+      // When the model's text is withdrawn (it named another film, or went round in circles),
+      // `done` brings the templated reply, which replaces what was streamed: one last change.
+      const streamed = done?.replaced ? lengths.slice(0, -1) : lengths;
+      if (done?.replaced) console.log(`  the model's reply was withdrawn for the template: ${JSON.stringify(done.notices)}`);
+      assert.ok(streamed.every((n, i) => i === 0 || n > streamed[i - 1]), `the reply shrank while streaming: ${lengths}`);
       finalReply = ((await ui.lastReply.locator(".message-text").textContent()) ?? "").trim();
       assert.ok(finalReply.length > 0, "the final reply is empty");
       assert.equal(await ui.stop.count(), 0);
