@@ -8,8 +8,8 @@ RUN_STAMP := $(VENV)/.stamp-run
 DEV_STAMP := $(VENV)/.stamp-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev frontend frontend-test browser run test lint format data verify bench eval \
-	export-feedback clean
+.PHONY: help setup setup-dev frontend frontend-test browser compose-tools run test lint format data \
+	verify bench eval export-feedback clean
 
 help:
 	@echo "make run     set up if needed, then start the model service (:8001) and backend (:8000)"
@@ -64,16 +64,16 @@ frontend: $(FRONTEND_BUILD)
 frontend-test: $(NODE_STAMP)
 	cd frontend && npm run --silent typecheck && npx vitest run
 
-# The browser for the end-to-end tests: Debian's Chromium, driven by playwright-core.
+# Tools `make test` needs from the machine, installed from Debian's packages when missing:
+# Chromium for the browser tests (driven by playwright-core), and docker-compose 1.29, which
+# runs `docker-compose config` without a Docker engine, for the compose file checks.
 CHROMIUM ?= /usr/bin/chromium
+DOCKER_COMPOSE_BIN ?= /usr/bin/docker-compose
 browser:
-	@test -x $(CHROMIUM) || { \
-		echo "Installing Debian's chromium for the browser tests…"; \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get install -y -q chromium >/dev/null || \
-		{ $$SUDO apt-get update -q >/dev/null && $$SUDO apt-get install -y -q chromium >/dev/null; } || \
-		{ echo "Could not install chromium: install it (apt-get install chromium) or set CHROMIUM."; \
-		  exit 1; }; }
+	@scripts/ensure-debian-package.sh $(CHROMIUM) chromium "the browser tests"
+
+compose-tools:
+	@scripts/ensure-debian-package.sh $(DOCKER_COMPOSE_BIN) docker-compose "the compose file checks"
 
 run: setup frontend
 	$(PY) scripts/stack.py
@@ -86,7 +86,7 @@ format: setup-dev
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
-test: lint frontend frontend-test browser
+test: lint frontend frontend-test browser compose-tools
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest
 
 data: setup

@@ -21,7 +21,7 @@ from model_service.generation_queue import GenerationQueue
 from model_service.generators.base import Generator, GeneratorLoadError, SamplingParams
 from model_service.generators.factory import GeneratorSpec, load_generator
 from model_service.metrics import ServiceMetrics
-from model_service.middleware import RequestLogMiddleware
+from model_service.middleware import ApiKeyMiddleware, RequestLogMiddleware
 from model_service.prompts import for_family
 from model_service.registry import ModelSlot
 from model_service.routers import chat, embeddings, enrich, health, metrics, models
@@ -251,6 +251,9 @@ def create_app(
             generator_loader = partial(load_generator, settings)
     app.state.generator_loader = generator_loader
     install_error_handlers(app)
+    if settings.api_key:
+        app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
+    # Added last, so outermost: refused requests are logged and counted too.
     app.add_middleware(RequestLogMiddleware, metrics=app.state.metrics)
     app.include_router(health.router)
     app.include_router(metrics.router)

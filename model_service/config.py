@@ -92,6 +92,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8001
     log_level: str = "INFO"
+    api_key: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -129,6 +130,8 @@ class Settings:
         ENRICH_JSON_SCHEMA     1 (default): constrain the model's answer to the JSON schema
                                where the generator can; 0: free text, parsed and repaired
                                (faster on llama.cpp: no grammar over a 152k-token vocabulary)
+        MODEL_SERVICE_API_KEY  when set, every request but /healthz and /readyz needs
+                               "Authorization: Bearer <key>" (401 otherwise)
         MODEL_SERVICE_HOST     bind address, default 127.0.0.1
         MODEL_SERVICE_PORT     port, default 8001
         MODEL_SERVICE_LOG_LEVEL  logging level, default INFO
@@ -175,4 +178,5 @@ class Settings:
             host=env.get("MODEL_SERVICE_HOST", "").strip() or "127.0.0.1",
             port=_int_from_env(env, "MODEL_SERVICE_PORT", 8001, minimum=1, maximum=65535),
             log_level=log_level,
+            api_key=env.get("MODEL_SERVICE_API_KEY", "").strip() or None,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import json
 import logging
 import time
 import uuid
@@ -90,3 +92,47 @@ class RequestLogMiddleware:
                 elapsed * 1000,
             )
             current_request_id.reset(token)
+
+
+# Probes (a container's healthcheck, a load balancer) need no key: they learn nothing.
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+class ApiKeyMiddleware:
+    """With MODEL_SERVICE_API_KEY set, requests must carry "Authorization: Bearer <key>";
+    others get 401 in the service's error shape. Compared in constant time."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {api_key}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), b"")
+        if hmac.compare_digest(given, self.expected):
+            await self.app(scope, receive, send)
+            return
+        message = (
+            "Invalid API key."
+            if given
+            else "This model service requires an API key: send "
+            "'Authorization: Bearer <MODEL_SERVICE_API_KEY>'."
+        )
+        body = json.dumps(
+            {"error": {"message": message, "type": "authentication_error", "param": None,
+                       "code": "invalid_api_key"}}
+        ).encode()  # fmt: skip
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 401,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"www-authenticate", b"Bearer"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
