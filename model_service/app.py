@@ -84,6 +84,7 @@ def _start_generator(app: FastAPI, slot: ModelSlot[GenerationQueue], generator: 
     service_metrics: ServiceMetrics = app.state.metrics
     queue = GenerationQueue(
         generator,
+        concurrency=generation_concurrency(settings),
         max_waiting=settings.generator_queue,
         timeout_s=settings.generator_timeout_s,
         on_finish=service_metrics.observe_generation,
@@ -96,6 +97,19 @@ def _start_generator(app: FastAPI, slot: ModelSlot[GenerationQueue], generator: 
         app.state.warmup = asyncio.get_running_loop().create_task(
             warm_up(queue), name="warm-up-generator"
         )
+
+
+UPSTREAM_CONCURRENCY = 8
+
+
+def generation_concurrency(settings: Settings) -> int:
+    """Generations at once: an upstream server batches them (GEN_CONCURRENCY, default 8); a
+    model in this process runs one, since several would only share the same cores."""
+    if GeneratorSpec.parse(settings.generator).kind != "openai":
+        if (settings.generator_concurrency or 1) > 1:
+            logger.warning("GEN_CONCURRENCY applies to an openai: upstream only; running 1")
+        return 1
+    return settings.generator_concurrency or UPSTREAM_CONCURRENCY
 
 
 async def warm_up(queue: GenerationQueue) -> None:

@@ -81,6 +81,7 @@ class Settings:
     generator_context: int = 4096
     generator_max_tokens: int = 1024
     generator_queue: int = 4
+    generator_concurrency: int | None = None  # None: 1 in process, 8 for an openai: upstream
     generator_timeout_s: float = 120.0
     generator_api_key: str | None = None
     generator_warmup: bool = True
@@ -119,6 +120,9 @@ class Settings:
         GEN_QUEUE_SIZE         requests that may wait for the generator, default 4; more get
                                503 + Retry-After
         GEN_TIMEOUT_S          longest a completion may take, waiting included, default 120
+        GEN_CONCURRENCY        generations at once: an openai: upstream (vLLM batches them),
+                               default 8; in-process models always run 1 (more would only
+                               share the same cores)
         GEN_API_KEY            bearer token for an openai: upstream
         GEN_STATE_CACHE_MB     llama.cpp: RAM for saved prompt states (256; 0 = off), so the
                                enrichment and reply prompts do not evict each other's prefix
@@ -162,6 +166,11 @@ class Settings:
             generator_context=_int_from_env(env, "GEN_CONTEXT_LENGTH", 4096, minimum=256),
             generator_max_tokens=_int_from_env(env, "GEN_MAX_TOKENS", 1024, minimum=1),
             generator_queue=_int_from_env(env, "GEN_QUEUE_SIZE", 4, minimum=0),
+            generator_concurrency=(
+                _int_from_env(env, "GEN_CONCURRENCY", 8, minimum=1)
+                if env.get("GEN_CONCURRENCY", "").strip()
+                else None
+            ),
             generator_timeout_s=_float_from_env(env, "GEN_TIMEOUT_S", 120.0, minimum=1.0),
             generator_api_key=env.get("GEN_API_KEY", "").strip() or None,
             generator_warmup=_int_from_env(env, "GEN_WARMUP", 1, minimum=0, maximum=1) == 1,

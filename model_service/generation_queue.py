@@ -1,10 +1,12 @@
-"""One generation at a time per model, a bounded wait line, and cancellation from asyncio.
+"""A fixed number of generations at a time per model, a bounded wait line, and cancellation
+from asyncio.
 
 A 1.5B model on 2 cores generates ~30 tokens/s; two generations at once only share those
-cores and both get slower. So generations run one at a time in a dedicated thread, at most
-`max_waiting` requests wait for it, and anyone beyond that is told at once to come back later
-(503 + Retry-After) instead of waiting into a timeout. A request that is abandoned (client
-disconnect, timeout) cancels its generation, waiting or running.
+cores and both get slower. So an in-process model runs one generation at a time in a dedicated
+thread; an upstream server (vLLM) batches concurrent requests itself, so it is given
+`concurrency` at once. At most `max_waiting` more requests wait, and anyone beyond that is told
+at once to come back later (503 + Retry-After) instead of waiting into a timeout. A request
+that is abandoned (client disconnect, timeout) cancels its generation, waiting or running.
 """
 
 from __future__ import annotations
@@ -62,24 +64,27 @@ _DONE = object()
 
 
 class GenerationQueue:
-    """Runs a generator's generations one at a time, streaming events to asyncio callers."""
+    """Runs a generator's generations, `concurrency` at a time, streaming events to asyncio
+    callers."""
 
     def __init__(
         self,
         generator: Generator,
         *,
+        concurrency: int = 1,
         max_waiting: int = 4,
         timeout_s: float = 120.0,
         on_finish: Callable[[Finish, float], None] | None = None,
         on_reject: Callable[[], None] | None = None,
     ) -> None:
         self.generator = generator
+        self.concurrency = max(1, concurrency)
         self.max_waiting = max_waiting
         self.timeout_s = timeout_s
         self.stats = QueueStats()
         self._on_finish = on_finish
         self._on_reject = on_reject
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="generate")
+        self._executor = ThreadPoolExecutor(self.concurrency, thread_name_prefix="generate")
         self._admitted = 0  # running + waiting; only touched on the event loop thread
         self._closed = False
         # A running estimate of one generation's duration, for Retry-After.
@@ -87,20 +92,21 @@ class GenerationQueue:
 
     @property
     def depth(self) -> int:
-        """Requests admitted and not finished: the running one plus those waiting."""
+        """Requests admitted and not finished: those running plus those waiting."""
         return self._admitted
 
     def retry_after(self) -> int:
-        return max(1, math.ceil(self._typical_s * max(1, self._admitted)))
+        rounds = max(1, math.ceil(self._admitted / self.concurrency))
+        return max(1, math.ceil(self._typical_s * rounds))
 
     def _admit(self) -> None:
         if self._closed:
             raise QueueClosedError("The generation queue is stopped; the service is shutting down.")
-        if self._admitted >= 1 + self.max_waiting:
+        if self._admitted >= self.concurrency + self.max_waiting:
             self.stats.rejected += 1
             if self._on_reject is not None:
                 self._on_reject()
-            raise QueueFullError(self.retry_after(), self._admitted - 1)
+            raise QueueFullError(self.retry_after(), self._admitted - self.concurrency)
         self._admitted += 1
 
     def _release(self) -> None:

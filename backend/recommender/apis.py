@@ -229,10 +229,23 @@ def _database_unavailable(exc: DatabaseError) -> ServiceUnavailable:
     )
 
 
+class ChatRateThrottle(ScopedRateThrottle):
+    """CHAT_RATE_LIMIT per client, counted in the default cache. When that cache (Redis) does
+    not answer, turns are let through and the failure logged: the limit protects the service,
+    and refusing every chat because the counter is unreachable would protect nothing."""
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        try:
+            return super().allow_request(request, view)
+        except Exception as exc:  # the cache backend's own errors (redis.ConnectionError, …)
+            logger.warning("rate limit not applied: the cache is unavailable (%s)", exc)
+            return True
+
+
 class _ChatThrottled(APIView):
     """Chat turns are limited per client (CHAT_RATE_LIMIT): 429 with Retry-After beyond it."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ChatRateThrottle]
     throttle_scope = "chat"
 
 

@@ -54,6 +54,41 @@ async def test_runs_one_generation_at_a_time():
     assert len(generator.calls) == 2
 
 
+async def test_an_upstream_runs_its_concurrency_at_once_and_more_wait():
+    gate = threading.Event()
+    generator = FakeGenerator(reply="a b", gate=gate)
+    queue = GenerationQueue(generator, concurrency=3, max_waiting=1)
+    texts = [f"request {i}" for i in range(4)]
+    tasks = [asyncio.ensure_future(queue.complete([ChatMessage("user", t)], PARAMS)) for t in texts]
+    for _ in range(100):
+        if len(generator.calls) == 3:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)
+    assert len(generator.calls) == 3  # three at once, the fourth waits
+    with pytest.raises(QueueFullError) as refused:  # 3 running + 1 waiting: full
+        await queue.stream(HELLO, PARAMS)
+    assert refused.value.waiting == 1
+    gate.set()
+    assert [text for text, _ in await asyncio.gather(*tasks)] == ["a b"] * 4
+    assert queue.depth == 0
+
+
+def test_only_an_upstream_generates_several_at_once():
+    from model_service.app import generation_concurrency
+    from model_service.config import Settings
+
+    upstream = "openai:http://127.0.0.1:9/v1"
+    assert generation_concurrency(Settings(generator=upstream)) == 8
+    assert generation_concurrency(Settings(generator=upstream, generator_concurrency=32)) == 32
+    assert generation_concurrency(Settings(generator="llama-cpp:smollm2")) == 1
+    assert (
+        generation_concurrency(Settings(generator="llama-cpp:default", generator_concurrency=4))
+        == 1
+    )
+    assert Settings.from_env({"GEN_CONCURRENCY": "16"}).generator_concurrency == 16
+
+
 async def test_full_queue_refuses_at_once_with_a_retry_hint():
     gate = threading.Event()
     queue = GenerationQueue(FakeGenerator(gate=gate), max_waiting=1)

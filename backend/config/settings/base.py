@@ -185,6 +185,27 @@ elif not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", CHAT
     )
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"chat": CHAT_RATE_LIMIT}
 
+# The cache the rate limit counts in: this process's memory by default (each process counts on
+# its own); CACHE_URL=redis://host:6379/0 shares it between processes and replicas.
+CACHE_URL = env("CACHE_URL")
+if not CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "marquee",
+            # A cache that does not answer must not hold a chat turn up for long.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"CACHE_URL={CACHE_URL!r}: give a Redis URL (redis://host:6379/0), or leave it unset "
+        "for a cache in each process's memory."
+    )
+
 TMDB_IMAGE_BASE = env("TMDB_IMAGE_BASE", "https://image.tmdb.org/t/p/w342")
 
 LOGGING = {
