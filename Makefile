@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.stamp-dev
 
 .DEFAULT_GOAL := help
 .PHONY: help setup setup-dev frontend frontend-test browser compose-tools run test lint format data \
-	verify bench eval export-feedback clean
+	verify bench eval export-feedback qa-data clean
 
 help:
 	@echo "make run     set up if needed, then start the model service (:8001) and backend (:8000)"
@@ -22,6 +22,7 @@ help:
 	@echo "make eval    measure quality (intents, chat, more-like-this) beside baselines"
 	@echo "make export-feedback   write rated chat turns as JSONL (OUT=path, default"
 	@echo "             var/exports/feedback.jsonl) for fine-tune/"
+	@echo "make qa-data  write the fine-tuning pairs data/qa/train.jsonl (synthetic + rated chats)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +36,7 @@ $(RUN_STAMP): requirements/model-service.txt requirements/backend.txt pyproject.
 	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt
+$(DEV_STAMP): $(RUN_STAMP) requirements/dev.txt requirements/fine-tune.txt
 	$(PIP) install --quiet -r requirements/dev.txt
 	touch $@
 
@@ -105,6 +106,9 @@ eval: setup-dev
 export-feedback: setup
 	$(PY) backend/manage.py migrate --verbosity 0
 	$(PY) backend/manage.py export_feedback $(if $(OUT),--output "$(OUT)")
+
+qa-data: setup
+	$(PY) fine-tune/build_data.py
 
 clean:
 	rm -rf var/index var/marquee.sqlite3* var/explore frontend/dist
