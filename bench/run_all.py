@@ -13,6 +13,7 @@ SCRIPTS = [
     "bench_ingest.py",
     "bench_generation.py",
     "bench_chat.py",
+    "bench_load.py",
     "bench_ui.py",
 ]
 

@@ -21,7 +21,13 @@ from model_service.generation_queue import GenerationQueue
 from model_service.generators.base import Generator, GeneratorLoadError, SamplingParams
 from model_service.generators.factory import GeneratorSpec, load_generator
 from model_service.metrics import ServiceMetrics
-from model_service.middleware import ApiKeyMiddleware, RequestLogMiddleware
+from model_service.middleware import (
+    DEFAULT_MAX_BODY_BYTES,
+    ApiKeyMiddleware,
+    RequestBodyMiddleware,
+    RequestLogMiddleware,
+    embeddings_max_body_bytes,
+)
 from model_service.prompts import for_family
 from model_service.registry import ModelSlot
 from model_service.routers import chat, embeddings, enrich, health, metrics, models
@@ -265,6 +271,16 @@ def create_app(
             generator_loader = partial(load_generator, settings)
     app.state.generator_loader = generator_loader
     install_error_handlers(app)
+    # Innermost: a body is read only once the API key has been checked.
+    app.add_middleware(
+        RequestBodyMiddleware,
+        default_limit=DEFAULT_MAX_BODY_BYTES,
+        limits={
+            "/v1/embeddings": embeddings_max_body_bytes(
+                settings.embed_max_inputs, settings.embed_max_input_chars
+            )
+        },
+    )
     if settings.api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key)
     # Added last, so outermost: refused requests are logged and counted too.

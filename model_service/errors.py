@@ -135,6 +135,24 @@ async def _handle_validation_error(request: Request, exc: Exception) -> JSONResp
     return error_response(validation_error(list(exc.errors()), request.headers.get("content-type")))
 
 
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
+
+
+def _unparsable_body(cause: BaseException | None) -> ModelServiceError:
+    if isinstance(cause, UnicodeDecodeError):
+        reason = f"it is not valid UTF-8 (byte {cause.start})"
+    elif isinstance(cause, RecursionError):
+        reason = "it is nested too deeply"
+    else:
+        reason = "it could not be parsed"
+    return ModelServiceError(
+        400,
+        "invalid_json",
+        f"The request body is not valid JSON: {reason}. Send a UTF-8 JSON object such as "
+        '{"input": ["some text"]} with Content-Type: application/json.',
+    )
+
+
 async def _handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     # Starlette raises these for unknown routes (404) and wrong methods (405).
     assert isinstance(exc, StarletteHTTPException)
@@ -152,6 +170,9 @@ async def _handle_http_exception(request: Request, exc: Exception) -> JSONRespon
             "method_not_allowed",
             f"{request.method} is not allowed on {request.url.path}.",
         )
+    elif exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+        # FastAPI's answer when json.loads fails other than with a JSONDecodeError.
+        error = _unparsable_body(exc.__cause__ or exc.__context__)
     else:
         error = ModelServiceError(exc.status_code, "http_error", str(exc.detail))
     return error_response(error, headers=getattr(exc, "headers", None))

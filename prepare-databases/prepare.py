@@ -35,13 +35,17 @@ def setup_django() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
-def _open_index_or_owner():
-    """The index for writing, or (None, pid) when the running backend owns the embedded one."""
+def _open_index_or_owner(*, check: bool = True):
+    """The index for writing, or (None, pid) when the running backend owns the embedded one.
+
+    With `check`, an index that lost points the database says it holds raises IndexCorrupted
+    (see open_catalog_index); verify opens it without, to report and repair that.
+    """
     from catalog.vector_store import open_catalog_index
     from vector_index import IndexLocked
 
     try:
-        return open_catalog_index(), None
+        return open_catalog_index(check=check), None
     except IndexLocked as exc:
         return None, exc.owner_pid
 
@@ -116,6 +120,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from catalog.ingestion.sources.base import SourceError
     from catalog.models import Movie
     from catalog.services.ingestion import catalog_ingest
+    from catalog.vector_store import index_missing_points
     from clients.model_service import ModelServiceError
     from vector_index import IndexError as VectorIndexError
 
@@ -133,10 +138,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
 
     try:
-        index, owner = _open_index_or_owner()
+        index, owner = _open_index_or_owner(check=False)
     except VectorIndexError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if index is not None and (problem := index_missing_points(index)):
+        # Deleted or lost index files: every stored vector is written again at the end.
+        print(f"{problem}\nThis run writes every movie to the index again from the vectors "
+              "stored in the database.", flush=True)  # fmt: skip
+        Movie.objects.exclude(indexed_hash="").update(indexed_hash="")
     try:
         with contextlib.ExitStack() as stack:
             report = catalog_ingest(
@@ -162,22 +172,44 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unreadable(exc: Exception, repair: bool) -> int:
+    """An index that cannot be opened or read: rebuilt from the database with --repair."""
+    if not repair:
+        print(
+            f"error: {exc}\nRun `prepare.py verify --repair` (or `rebuild-index`) to rebuild it "
+            "from the database.",
+            file=sys.stderr,
+        )
+        return 2
+    print(f"The index cannot be read ({exc}).\nRebuilding it from the database…", flush=True)
+    code = cmd_rebuild(argparse.Namespace())
+    if code != 0:
+        return code
+    print("Checking the rebuilt index:", flush=True)
+    return cmd_verify(argparse.Namespace(repair=True))
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from catalog.services.indexing import index_verify
+    from catalog.vector_store import index_probe
     from vector_index import IndexError as VectorIndexError
 
     setup_django()
     try:
-        index, owner = _open_index_or_owner()
-    except VectorIndexError as exc:
-        print(f"error: {exc}\nTo start over: `prepare.py rebuild-index`.", file=sys.stderr)
-        return 2
+        index, owner = _open_index_or_owner(check=False)
+    except VectorIndexError as exc:  # damaged files: rebuilt from the database with --repair
+        return _unreadable(exc, args.repair)
     if index is None:
         print(
             f"error: the index is owned by another process (pid {owner}); stop `make run` first.",
             file=sys.stderr,
         )
         return 2
+    try:
+        index_probe(index)  # vector files can be damaged while the rest opens fine
+    except VectorIndexError as exc:
+        index.close()
+        return _unreadable(exc, args.repair)
     try:
         report = index_verify(index=index)
         for line in report.lines():

@@ -82,9 +82,21 @@ class ManagedProcess:
             time.sleep(0.25)
         raise TimeoutError(f"{self.name} was not ready at {self.ready_url} after {timeout:.0f}s")
 
+    def pause(self) -> None:
+        """SIGSTOP the process group: the process keeps its port but answers nothing (a hung
+        dependency, for the reliability tests). `resume()` lets it go on."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGCONT)
+
     def stop(self, timeout: float = 15.0) -> int | None:
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else None
+        self.resume()  # a paused (SIGSTOP) process cannot act on SIGINT or SIGTERM
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, sig)
@@ -145,6 +157,47 @@ def ensure_model_service(url: str, *, timeout: float = 300) -> Iterator[ManagedP
         yield proc
     finally:
         proc.stop()
+
+
+POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_available(admin_url: str = POSTGRES_ADMIN_URL) -> bool:
+    """Whether a PostgreSQL server answers at `admin_url` (and psycopg is installed)."""
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    try:
+        with psycopg.connect(admin_url, connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@contextlib.contextmanager
+def temporary_postgres_database(
+    prefix: str = "marquee_tmp", admin_url: str = POSTGRES_ADMIN_URL
+) -> Iterator[str]:
+    """A new, empty PostgreSQL database for the duration (tests, benchmarks): yields its URL,
+    then drops it, closing whatever connections are still open to it. Only that database is
+    touched; the server and its other databases are left alone."""
+    import uuid
+
+    import psycopg
+    from psycopg import sql
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parsed = urlparse(admin_url)
+    try:
+        yield parsed._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.decorators import method_decorator
 from django.views.decorators.gzip import gzip_page
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -24,6 +27,24 @@ from catalog.selectors import (
 from catalog.services.explore import catalog_map_get
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
+from common.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class CatalogApi(APIView):
+    """Catalog endpoints (reads here, staff writes in apis_staff): a database that cannot be
+    reached is a 503 saying so, not a 500."""
+
+    def handle_exception(self, exc: Exception):
+        if isinstance(exc, DatabaseError):
+            logger.error("database error in %s: %s", type(self).__name__, exc)
+            exc = ServiceUnavailable(
+                "The database is unavailable. Check DATABASE_URL and that the database server "
+                "is running, then retry.",
+                code="database_unavailable",
+            )
+        return super().handle_exception(exc)
 
 
 class MovieOutputSerializer(serializers.Serializer):
@@ -84,7 +105,7 @@ def _results_response(results: MovieResults) -> Response:
     return Response(MovieListOutputSerializer(data, context=context).data)
 
 
-class MovieListApi(APIView):
+class MovieListApi(CatalogApi):
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
         genre = serializers.CharField(
@@ -114,10 +135,17 @@ class MovieListApi(APIView):
 
     @extend_schema(
         parameters=[InputSerializer],
-        responses={200: MovieListOutputSerializer},
+        responses={
+            200: MovieListOutputSerializer,
+            503: OpenApiResponse(
+                description="The vector index (`index_unavailable`: the message says how to "
+                "rebuild it) or the database (`database_unavailable`) cannot be used."
+            ),
+        },
         summary="Search or browse the catalog",
         description="With `q`: semantic search (degrades to keyword search when the model "
-        "service or index is down, with `degraded: true`). Without: most popular first.",
+        "service is down, with `degraded: true`; a 503 saying how to rebuild it when the vector "
+        "index is). Without: most popular first.",
     )
     def get(self, request: Request) -> Response:
         params = self.InputSerializer(data=request.query_params)
@@ -138,19 +166,26 @@ class MovieListApi(APIView):
         return _results_response(results)
 
 
-class MovieDetailApi(APIView):
+class MovieDetailApi(CatalogApi):
     @extend_schema(responses={200: MovieOutputSerializer}, summary="One movie by TMDB id")
     def get(self, request: Request, tmdb_id: int) -> Response:
         return Response(MovieOutputSerializer(movie_get(tmdb_id=tmdb_id)).data)
 
 
-class MovieSimilarApi(APIView):
+class MovieSimilarApi(CatalogApi):
     class InputSerializer(serializers.Serializer):
         limit = serializers.IntegerField(required=False, default=10, min_value=1, max_value=50)
 
     @extend_schema(
         parameters=[InputSerializer],
-        responses={200: MovieListOutputSerializer},
+        responses={
+            200: MovieListOutputSerializer,
+            503: OpenApiResponse(
+                description="The vector index is unavailable and the movie has no ratings "
+                "neighbours to answer from (the message says how to rebuild it), or the "
+                "database is unavailable."
+            ),
+        },
         summary="More like this: movies closest to this one",
         description="People who liked this movie also liked (from ratings, when the catalog "
         "has them), blended with content similarity and a quality prior; each result has a "
@@ -210,7 +245,7 @@ class CatalogMapOutputSerializer(serializers.Serializer):
     points = MapPointOutputSerializer(many=True)
 
 
-class CatalogMapApi(APIView):
+class CatalogMapApi(CatalogApi):
     @extend_schema(
         responses={
             200: OpenApiResponse(

@@ -15,7 +15,7 @@ from django.db import close_old_connections
 
 from catalog.services.indexing import index_sync_pending
 from catalog.vector_store import get_catalog_index, index_is_embedded
-from vector_index import IndexUnavailable
+from vector_index import IndexError as VectorIndexError
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ _started = threading.Event()
 def index_sync_once() -> int:
     try:
         index = get_catalog_index()
-    except IndexUnavailable:
+    except VectorIndexError:  # locked, missing or damaged: health and search say so
         return 0
     written = index_sync_pending(index=index)
     if written:

@@ -23,9 +23,18 @@ logger = logging.getLogger(__name__)
 IndexGetter = Callable[[], VectorIndex]
 
 REBUILD_HINT = (
-    "Rebuild it from the database with `.venv/bin/python prepare-databases/prepare.py verify "
-    "--repair` (or re-run `make data`)."
+    "Rebuild it from the database with `make verify REPAIR=1` (`.venv/bin/python "
+    "prepare-databases/prepare.py verify --repair`; stop the backend first when the index is "
+    "the embedded one); the catalog itself is safe in the database."
 )
+
+
+def index_unavailable(exc: Exception) -> ServiceUnavailable:
+    """The 503 of a search that needs the vector index, saying how to bring it back."""
+    return ServiceUnavailable(
+        f"The vector index is unavailable ({exc}). {REBUILD_HINT}",
+        code="index_unavailable",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,18 +115,25 @@ def _db_filtered(query: MovieQuery) -> Any:
 def movie_search(*, query: MovieQuery, embedder: Embedder, get_index: IndexGetter) -> MovieResults:
     """Semantic search when there is a query, browsing by popularity otherwise.
 
-    If the model service or the index fails, answer from the database by keywords and say so:
-    search degrades instead of failing.
+    If the model service fails, answer from the database by keywords and say so (degraded):
+    it comes back on its own. If the vector index fails (missing, damaged, locked, server
+    down), raise a 503 saying how to rebuild it: that needs someone to act, and keyword results
+    passed off as search would hide it. The chat still answers from the database meanwhile.
     """
     if not query.q:
         return MovieResults(list(_db_filtered(query)[: query.limit]))
     try:
+        index = get_index()
+    except VectorIndexError as exc:
+        raise index_unavailable(exc) from exc
+    try:
         vector = embedder.embed([query.q]).vectors[0]
-        hits = get_index().search(vector.tolist(), limit=query.limit, filter=query.index_filter())
     except ModelServiceError as exc:
         return _keyword_search(query, f"Semantic search is unavailable ({exc}).")
+    try:
+        hits = index.search(vector.tolist(), limit=query.limit, filter=query.index_filter())
     except VectorIndexError as exc:
-        return _keyword_search(query, f"The vector index is unavailable ({exc}). {REBUILD_HINT}")
+        raise index_unavailable(exc) from exc
     return MovieResults(
         _in_order([hit.id for hit in hits]),
         scores={hit.id: hit.score for hit in hits},
@@ -326,10 +342,7 @@ def similar_candidates(
         )
     except VectorIndexError as exc:
         if not has_own:
-            raise ServiceUnavailable(
-                f"The vector index is unavailable ({exc}). {REBUILD_HINT}",
-                code="index_unavailable",
-            ) from exc
+            raise index_unavailable(exc) from exc
         logger.warning("similar: index unavailable, ratings neighbours only: %s", exc)
         hits = []
     if hits is None:
@@ -390,18 +403,37 @@ def _explain(query: Movie, signal: _Signals, candidate: Movie) -> tuple[str, str
 
 
 def movie_similar(*, tmdb_id: int, limit: int, get_index: IndexGetter) -> MovieResults:
-    """'More like this' for the API: see similar_candidates."""
+    """'More like this' for the API: see similar_candidates. Without the vector index, a movie
+    with ratings neighbours is answered from them alone (degraded, with a notice); one without
+    gets the 503."""
+    notice = ""
+    try:
+        get_index()
+    except VectorIndexError as exc:
+        notice = (
+            f"The vector index is unavailable ({exc}); these come from ratings alone. "
+            f"{REBUILD_HINT}"
+        )
     candidates = similar_candidates(tmdb_id=tmdb_id, limit=limit, get_index=get_index)
     return MovieResults(
         _in_order([c.id for c in candidates]),
         scores={c.id: c.score for c in candidates},
         reasons={c.id: c.reason for c in candidates},
         mode="similar",
+        degraded=bool(notice),
+        notice=notice,
     )
 
 
 def catalog_health(*, embedder_ready: Callable[[], dict], get_index: IndexGetter) -> dict[str, Any]:
-    """Each dependency reported on its own, plus catalog size and index size."""
+    """Each dependency reported on its own, plus catalog size and index size.
+
+    The index is read the way a search reads it (index_probe), so damaged files that still
+    open are reported too; a failure says how to rebuild it. Never raises: whatever a
+    dependency answers, the report says what is wrong.
+    """
+    from catalog.vector_store import index_probe
+
     report: dict[str, Any] = {"movies": None, "indexed": None}
     try:
         report["movies"] = Movie.objects.count()
@@ -411,14 +443,21 @@ def catalog_health(*, embedder_ready: Callable[[], dict], get_index: IndexGetter
     try:
         index = get_index()
         report["indexed"] = index.count()
+        index_probe(index)
         report["index"] = {"ok": True, "backend": index.name}
     except VectorIndexError as exc:
         report["index"] = {"ok": False, "detail": f"{exc} {REBUILD_HINT}"}
+    except DatabaseError as exc:  # opening checks the index against the database
+        detail = f"not checked: the database is unavailable ({exc})"
+        report["index"] = {"ok": False, "detail": detail}
     try:
         ready = embedder_ready()
         report["model_service"] = {"ok": True, "models": ready.get("models", {})}
     except ModelServiceError as exc:
         report["model_service"] = {"ok": False, "detail": str(exc)}
+    except Exception as exc:  # an answer of the wrong shape must not turn health into a 500
+        logger.warning("model service readiness answer unusable: %r", exc)
+        report["model_service"] = {"ok": False, "detail": f"unusable answer: {exc!r}"}
     oks = [report[k]["ok"] for k in ("database", "index", "model_service")]
     report["status"] = "ok" if all(oks) else ("error" if not oks[0] else "degraded")
     return report

@@ -7,6 +7,7 @@ import threading
 from django.conf import settings
 
 from clients.model_service import ModelServiceClient
+from vector_index.base import VECTOR_SIZE
 
 _lock = threading.Lock()
 _model_service: ModelServiceClient | None = None
@@ -21,5 +22,6 @@ def get_model_service_client() -> ModelServiceClient:
                 api_key=settings.MODEL_SERVICE_API_KEY,
                 timeout=settings.MODEL_SERVICE_TIMEOUT,
                 retries=settings.MODEL_SERVICE_RETRIES,
+                dimensions=VECTOR_SIZE,
             )
         return _model_service

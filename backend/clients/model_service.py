@@ -47,10 +47,13 @@ class ModelServiceClient:
         api_key: str = "",
         timeout: float = 10.0,
         retries: int = 2,
+        dimensions: int | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.retries = retries
+        # Embeddings of another size are an answer we cannot use (the index is fixed-size).
+        self.dimensions = dimensions
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -114,14 +117,22 @@ class ModelServiceClient:
             rows = sorted(body["data"], key=lambda item: item["index"])
             vectors = np.asarray([row["embedding"] for row in rows], dtype=np.float32)
             model = str(body.get("model", ""))
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ModelServiceError(
                 "The model service returned a malformed embeddings answer."
             ) from exc
-        if vectors.shape[0] != len(texts):
+        if vectors.ndim != 2 or vectors.shape[0] != len(texts):
+            count = vectors.shape[0] if vectors.ndim else 0
             raise ModelServiceError(
-                f"The model service returned {vectors.shape[0]} embeddings for {len(texts)} inputs."
+                f"The model service returned {count} embeddings for {len(texts)} inputs."
             )
+        if self.dimensions is not None and vectors.shape[1] != self.dimensions:
+            raise ModelServiceError(
+                f"The model service returned {vectors.shape[1]}-dimensional embeddings; the "
+                f"index holds {self.dimensions}-dimensional ones. Check MODEL_EMBEDDING."
+            )
+        if not np.isfinite(vectors).all():
+            raise ModelServiceError("The model service returned embeddings with NaN or inf.")
         return vectors, model
 
     def enrich(
@@ -142,7 +153,7 @@ class ModelServiceClient:
             body = response.json()
         except ValueError as exc:
             raise ModelServiceError("The model service returned a malformed enrichment.") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("search_text"), str):
+        if not _is_enrichment(body):
             raise ModelServiceError("The model service returned a malformed enrichment.")
         return body
 
@@ -189,15 +200,22 @@ class ModelServiceClient:
 
     def embedding_model(self) -> str:
         """Id of the embedding model the service has loaded."""
-        body = self._request("GET", "/v1/models").json()
-        for item in body.get("data", []):
+        body = _json_object(self._request("GET", "/v1/models"), "model list")
+        items = body.get("data")
+        for item in items if isinstance(items, list) else ():
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                continue
             if item.get("type", "embedding") == "embedding" or "dimensions" in item:
-                return str(item["id"])
+                return item["id"]
         raise ModelServiceError("The model service lists no embedding model.")
 
     def ready(self) -> dict[str, Any]:
-        """The service's readiness report; raises ModelServiceUnavailable when not ready."""
-        return self._request("GET", "/readyz", timeout=2.0).json()
+        """The service's readiness report; raises ModelServiceUnavailable when not ready, and
+        ModelServiceError when the answer is not a readiness report."""
+        body = _json_object(self._request("GET", "/readyz", timeout=2.0), "readiness report")
+        if not isinstance(body.get("models", {}), dict):
+            raise ModelServiceError("The model service returned a malformed readiness report.")
+        return body
 
 
 def _sse_deltas(lines: Iterator[str]) -> Iterator[str]:
@@ -212,18 +230,62 @@ def _sse_deltas(lines: Iterator[str]) -> Iterator[str]:
             chunk = json.loads(data)
         except ValueError as exc:
             raise ModelServiceError("The model service sent a malformed stream chunk.") from exc
+        if not isinstance(chunk, dict):
+            raise ModelServiceError("The model service sent a malformed stream chunk.")
         if "error" in chunk:
             error = chunk["error"] or {}
-            raise ModelServiceError(f"The reply failed mid-stream: {error.get('message', error)}")
-        for choice in chunk.get("choices") or ():
-            text = (choice.get("delta") or {}).get("content")
+            message = error.get("message", error) if isinstance(error, dict) else error
+            raise ModelServiceError(f"The reply failed mid-stream: {message}")
+        choices = chunk.get("choices") or ()
+        if not isinstance(choices, list | tuple):
+            raise ModelServiceError("The model service sent a malformed stream chunk.")
+        for choice in choices:
+            delta = choice.get("delta") if isinstance(choice, dict) else None
+            text = delta.get("content") if isinstance(delta, dict) else None
+            if not isinstance(delta, dict | None) or not isinstance(text, str | None):
+                raise ModelServiceError("The model service sent a malformed stream chunk.")
             if text:
                 yield text
 
 
+# Enrichment fields the chat reads, and the types it can use them as.
+_ENRICHMENT_LISTS = ("genres", "exclude_genres", "themes", "moods", "reference_titles")
+_ENRICHMENT_INTS = ("year_min", "year_max")
+
+
+def _is_enrichment(body: Any) -> bool:
+    """Whether an enrichment answer has the shape the chat reads (absent fields are fine)."""
+    if not isinstance(body, dict) or not isinstance(body.get("search_text"), str):
+        return False
+    for name in _ENRICHMENT_LISTS:
+        value = body.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, str) for item in value)
+        ):
+            return False
+    for name in _ENRICHMENT_INTS:
+        value = body.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            return False
+    return isinstance(body.get("language"), str | None)
+
+
+def _json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise ModelServiceError(f"The model service returned a malformed {what}.") from exc
+    if not isinstance(body, dict):
+        raise ModelServiceError(f"The model service returned a malformed {what}.")
+    return body
+
+
 def _error_message(response: httpx.Response) -> str:
     try:
-        error = response.json().get("error", {})
-        return str(error.get("message") or error) or response.text[:200]
+        body = response.json()
     except ValueError:
         return f"HTTP {response.status_code}: {response.text[:200]}"
+    error = body.get("error", {}) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        return str(error.get("message") or error) or response.text[:200]
+    return str(error)[:200] or f"HTTP {response.status_code}"

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -22,6 +23,7 @@ from rest_framework.views import APIView
 from catalog.fields import genres_from_labels, language_from_label
 from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
+from clients.model_service import ModelServiceUnavailable
 from common.errors import ServiceUnavailable
 from recommender.models import Message
 from recommender.pipeline import ChatFilters, ChatRequest, ChatTurn, ShownMovie, TurnPlan
@@ -144,6 +146,56 @@ def movie_card(shown: ShownMovie) -> dict[str, Any]:
     }
 
 
+class _TurnClient:
+    """The model service as one turn uses it. Once a call of this turn finds the service
+    unreachable, or its embedding of one short text times out (the service is hung), later
+    calls of the same turn fail at once instead of each waiting out its own timeout: a hung
+    model service costs a turn one CHAT_EMBED_TIMEOUT, not that plus CHAT_ENRICH_TIMEOUT plus
+    CHAT_REPLY_TIMEOUT. An enrichment that only took too long (a busy language model) trips
+    nothing: the reply may still come. The next turn tries the service again, so it recovers
+    on its own."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.unavailable: ModelServiceUnavailable | None = None
+
+    def _check(self) -> None:
+        if self.unavailable is not None:
+            raise ModelServiceUnavailable(
+                f"not asked again during this turn (it failed already: {self.unavailable})"
+            )
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        self._check()
+        try:
+            return getattr(self._client, method)(*args, **kwargs)
+        except ModelServiceUnavailable as exc:
+            if method != "enrich" or not isinstance(exc.__cause__, httpx.TimeoutException):
+                self.unavailable = exc
+            raise
+
+    def embed(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("embed", *args, **kwargs)
+
+    def embedding_model(self) -> str:
+        return self._call("embedding_model")
+
+    def enrich(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._call("enrich", *args, **kwargs)
+
+    def ready(self) -> dict[str, Any]:
+        return self._call("ready")
+
+    def chat_stream(self, *args: Any, **kwargs: Any) -> Iterator[str]:
+        # A generator: the reply's caller handles failures while iterating, not at the call.
+        self._check()
+        try:
+            yield from self._client.chat_stream(*args, **kwargs)
+        except ModelServiceUnavailable as exc:
+            self.unavailable = exc
+            raise
+
+
 class _Turn:
     """The parts of a turn shared by the JSON and the streaming endpoints."""
 
@@ -183,7 +235,7 @@ class _Turn:
             limit=data["limit"],
             excluded_ids=disliked,
         )
-        self.client = get_model_service_client()
+        self.client = _TurnClient(get_model_service_client())
         self.plan: TurnPlan | None = None
 
     def run_plan(self) -> TurnPlan:
@@ -225,6 +277,15 @@ def _database_unavailable(exc: DatabaseError) -> ServiceUnavailable:
     return ServiceUnavailable(
         "The database is unavailable, so the conversation cannot be stored; nothing was saved. "
         "Check DATABASE_URL and that the database server is running, then retry.",
+        code="database_unavailable",
+    )
+
+
+def _database_unreadable(exc: DatabaseError) -> ServiceUnavailable:
+    logger.error("database error reading a conversation: %s", exc)
+    return ServiceUnavailable(
+        "The database is unavailable, so the conversation cannot be read. Check DATABASE_URL "
+        "and that the database server is running, then retry.",
         code="database_unavailable",
     )
 
@@ -296,6 +357,7 @@ class ChatStreamApi(_ChatThrottled):
             ),
             400: OpenApiResponse(description="Invalid input (a JSON error, before any event)."),
             429: OpenApiResponse(description="Too many turns (CHAT_RATE_LIMIT); see Retry-After."),
+            503: OpenApiResponse(description="The database is unavailable (before any event)."),
         },
         summary="One chat turn as a stream of server-sent events",
     )
@@ -303,6 +365,9 @@ class ChatStreamApi(_ChatThrottled):
         params = ChatInputSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         try:
+            # Connect now: with the database down the client gets a 503, not a stream whose
+            # only event is an error.
+            connection.ensure_connection()
             turn = _Turn(params.validated_data)
         except DatabaseError as exc:
             raise _database_unavailable(exc) from exc
@@ -374,8 +439,20 @@ class ConversationDetailApi(APIView):
         updated_at = serializers.DateTimeField()
         messages = serializers.ListField(child=serializers.DictField())
 
-    @extend_schema(responses={200: OutputSerializer}, summary="A conversation with its messages")
+    @extend_schema(
+        responses={
+            200: OutputSerializer,
+            503: OpenApiResponse(description="The database is unavailable."),
+        },
+        summary="A conversation with its messages",
+    )
     def get(self, request: Request, conversation_id: uuid.UUID) -> Response:
+        try:
+            return self._get(conversation_id)
+        except DatabaseError as exc:
+            raise _database_unreadable(exc) from exc
+
+    def _get(self, conversation_id: uuid.UUID) -> Response:
         conversation = conversation_get(conversation_id=conversation_id)
         messages = []
         for message in conversation.messages.all():
@@ -437,7 +514,11 @@ class FeedbackApi(APIView):
 
     @extend_schema(
         request=InputSerializer,
-        responses={201: OutputSerializer, 200: OutputSerializer},
+        responses={
+            201: OutputSerializer,
+            200: OutputSerializer,
+            503: OpenApiResponse(description="The database is unavailable; nothing was saved."),
+        },
         summary="Thumbs up or down on a reply or on one of its movies",
     )
     def post(self, request: Request) -> Response:

@@ -52,6 +52,10 @@ class ReplyMovie:
         return f"{self.title} ({self.year})" if self.year else self.title
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def reply_messages(
     message: str, history: Sequence[dict[str, str]], movies: Sequence[ReplyMovie]
 ) -> list[dict[str, str]]:
@@ -65,15 +69,17 @@ def reply_messages(
             parts.append(person.group(0))
         parts.append(_first_sentence(movie.overview))
         lines.append("- " + " | ".join(part for part in parts if part))
+    # User text stays on its own line: line breaks in it could otherwise write a "Films:"
+    # block or an "Assistant:" turn of their own into the prompt.
     context = [
-        f"{turn['role'].capitalize()}: {turn['content'][:300]}"
+        f"{turn['role'].capitalize()}: {_one_line(turn['content'])[:300]}"
         for turn in history[-4:]
         if turn.get("content")
     ]
     prompt = ""
     if context:
         prompt += "Conversation so far:\n" + "\n".join(context) + "\n\n"
-    prompt += f"Request: {message}\n\nFilms:\n" + "\n".join(lines)
+    prompt += f"Request: {_one_line(message)}\n\nFilms:\n" + "\n".join(lines)
     return [
         {"role": "system", "content": REPLY_SYSTEM_PROMPT},
         {"role": "user", "content": _EXAMPLE_REQUEST},

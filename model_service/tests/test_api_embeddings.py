@@ -136,7 +136,6 @@ async def test_bad_input_is_a_400_naming_the_field(client, payload, code, param,
         (b'["a", "b"]', "application/json", "invalid_request_body", "JSON object"),
         (b'"just a string"', "application/json", "invalid_request_body", "JSON object"),
         (b"", "application/json", "invalid_request_body", "empty"),
-        (b'{"input": "hi"}', "text/plain", "invalid_request_body", "Content-Type: text/plain"),
     ],
 )
 async def test_body_that_is_not_a_json_object_is_a_400(
@@ -148,6 +147,15 @@ async def test_body_that_is_not_a_json_object_is_a_400(
 
     error = assert_error(response, 400, code, None)
     assert in_message in error["message"]
+
+
+async def test_a_body_sent_as_another_media_type_is_a_415(client):
+    response = await client.post(
+        "/v1/embeddings", content=b'{"input": "hi"}', headers={"content-type": "text/plain"}
+    )
+
+    error = assert_error(response, 415, "unsupported_media_type", None)
+    assert "Content-Type: application/json" in error["message"] and "text/plain" in error["message"]
 
 
 async def test_unknown_route_and_wrong_method_answer_json(client):

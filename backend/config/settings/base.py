@@ -52,7 +52,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "common.middleware.ApiInputGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -84,6 +86,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         env("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'marquee.sqlite3'}",
         conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60")),
+        # A kept connection is checked before reuse: after a database restart every thread
+        # reconnects instead of answering one 503 on its dead connection.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -120,10 +125,12 @@ STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^.*assets/.+-[A-Za-z0-9_-]{8,}\.(?:js|css|svg|woff2?)$"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.MarqueeAutoSchema",
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only (anything else is a 415), UTF-8, without control characters, lone surrogates,
+    # integers beyond 64 bits or deep nesting: each a 400 naming the field (common.parsers).
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.StrictJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -141,6 +148,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.add_error_responses",
+    ],
 }
 
 # --- Marquee services -------------------------------------------------------------------
@@ -207,6 +218,58 @@ else:
     )
 
 TMDB_IMAGE_BASE = env("TMDB_IMAGE_BASE", "https://image.tmdb.org/t/p/w342")
+
+# --- Request limits and browser security headers ---------------------------------------------
+# The largest body the API reads (chat turns, feedback, staff catalog writes): a chat turn is
+# at most a 2,000-character message plus the history turns a stateless client sends, far below
+# it. Larger bodies get a 413 in the API's error shape before anything reads them
+# (common.middleware.ApiInputGuardMiddleware); forms outside /api/ (the admin) keep Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE, whose overflow is a 413 too.
+API_MAX_BODY_BYTES = 64 * 1024
+
+# Django's own headers, spelled out: no framing, no MIME sniffing, no Referer to other sites
+# (poster requests to image.tmdb.org carry none), a browsing-context group of our own.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+
+def _origin(url: str) -> str:
+    match = re.match(r"^(https?://[^/?#]+)", url)
+    return match.group(1) if match else ""
+
+
+# Content-Security-Policy (common.middleware.SecurityHeadersMiddleware). The web client is built
+# by Vite into files under /static/: no inline script or style, no eval; React sets style
+# properties through the CSSOM, which CSP does not govern. Posters come from TMDB_IMAGE_BASE's
+# origin; the favicon is a data: URL. Checked in headless Chromium by
+# tests/reliability/test_production_settings.py: no violation on the chat page (posters and
+# their placeholders), Explore, the API docs and the admin.
+_CSP_COMMON = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; font-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SPA_CONTENT_SECURITY_POLICY = (
+    f"{_CSP_COMMON}; style-src 'self'; img-src 'self' data: {_origin(TMDB_IMAGE_BASE)}".rstrip()
+)
+# The API docs (Swagger UI: an inline <style> block, style attributes) and the admin.
+DOCS_CONTENT_SECURITY_POLICY = (
+    f"{_CSP_COMMON}; style-src 'self' 'unsafe-inline'; img-src 'self' data:"
+)
+# Sent by the production settings; empty here, so `make run` and the browser tests, which
+# inject their accessibility checker as an inline script, run without one.
+CONTENT_SECURITY_POLICY = ""
+CONTENT_SECURITY_POLICY_RELAXED = ""
+CONTENT_SECURITY_POLICY_RELAXED_PATHS = ["/api/docs/", "/admin/"]
+# Browser features the app never uses, off for it and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), usb=(), "
+    "browsing-topics=()"
+)
+# No CORS: the web client is served by the backend itself (same origin), so no response
+# carries Access-Control-Allow-Origin and browsers keep other sites from reading the API.
 
 LOGGING = {
     "version": 1,

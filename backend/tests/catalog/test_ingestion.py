@@ -178,16 +178,23 @@ def test_verify_finds_and_repairs_every_kind_of_mismatch(fake_embedder, catalog_
 
 def test_rebuild_restores_a_lost_index_from_the_database(fake_embedder, index_path, settings):
     from catalog.services.indexing import index_rebuild
-    from catalog.vector_store import close_catalog_index, get_catalog_index
+    from catalog.vector_store import build_catalog_index, close_catalog_index, get_catalog_index
+    from vector_index import IndexCorrupted
 
     ingest(FIXTURE, fake_embedder, get_catalog_index())
     close_catalog_index()
     shutil.rmtree(index_path)
-    index = get_catalog_index()
-    assert index.count() == 0
+    # Opened as the backend opens it, the empty index would answer every search with nothing:
+    # it is refused, saying how to rebuild it.
+    with pytest.raises(IndexCorrupted, match="verify --repair"):
+        get_catalog_index()
+    close_catalog_index()
 
+    index = build_catalog_index()  # as prepare.py rebuild-index opens it
     assert index_rebuild(index=index) == 6
     assert index.count() == 6 and index_verify(index=index).ok
+    index.close()
+    assert get_catalog_index().count() == 6
 
 
 def test_kaggle_folder_summary_counts_malformed_rows_duplicates_and_ratings(

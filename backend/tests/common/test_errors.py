@@ -18,3 +18,13 @@ def test_method_not_allowed_and_unknown_urls_use_the_error_shape():
     assert response.json() == {
         "error": {"code": "not_found", "message": "No such page or resource.", "details": {}}
     }
+
+
+def test_a_database_error_in_any_view_is_a_503_in_the_one_shape():
+    from django.db import OperationalError
+
+    from common.errors import api_exception_handler
+
+    response = api_exception_handler(OperationalError("connection refused"), {"view": None})
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.data["error"]["code"] == "database_unavailable"
