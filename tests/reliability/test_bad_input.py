@@ -23,12 +23,9 @@ field (None for the body as a whole, as OpenAI does).
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,31 +36,6 @@ from model_service.config import Settings
 from model_service.engines.fake import FakeEmbeddingEngine
 from model_service.generators.fake import FakeGenerator
 from model_service.middleware import DEFAULT_MAX_BODY_BYTES, embeddings_max_body_bytes
-
-
-def _load_support():
-    """tests/reliability/_reliability_support.py: the suites' shared fixtures, loaded by path
-    once (this folder is not a package)."""
-    name = "_reliability_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-_support = _load_support()
-# Fixtures used here (pytest finds them by name in this module).
-chat_client = _support.chat_client
-fake_embedder = _support.fake_embedder
-index_path = _support.index_path
-report = _support.report
-staff_api = _support.staff_api
-staff_writes = _support.staff_writes
-stub_router = _support.stub_router
-use_fake_embedder = _support.use_fake_embedder
-
 
 JSON = "application/json"
 BODY = "body"  # the backend's name for the body as a whole

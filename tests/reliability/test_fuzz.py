@@ -17,14 +17,11 @@ schema-valid requests the service refuses (or the reverse); see the summary at t
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,32 +43,6 @@ from model_service.config import Settings
 from model_service.engines.fake import FakeEmbeddingEngine
 from model_service.generators.fake import FakeGenerator
 from model_service.tests.conftest import live_server
-
-
-def _load_support():
-    """tests/reliability/_reliability_support.py: the suites' shared fixtures, loaded by path
-    once (this folder is not a package)."""
-    name = "_reliability_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-_support = _load_support()
-# Fixtures used here (pytest finds them by name in this module).
-catalog_index = _support.catalog_index
-chat_client = _support.chat_client
-demo_catalog = _support.demo_catalog
-fake_embedder = _support.fake_embedder
-index_path = _support.index_path
-report = _support.report
-staff_writes = _support.staff_writes
-stub_router = _support.stub_router
-use_fake_embedder = _support.use_fake_embedder
-
 
 # Generated cases per operation, generation mode and path-id variant: bounded so that both
 # services together take about a minute on a loaded 2-core machine (a backend case runs a whole

@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -28,32 +27,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-
-def _load_support():
-    """tests/reliability/_reliability_support.py: the suites' shared fixtures, loaded by path
-    once (this folder is not a package)."""
-    name = "_reliability_support"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        assert spec is not None and spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-_support = _load_support()
-# Fixtures used here (pytest finds them by name in this module).
-catalog_index = _support.catalog_index
-chat_client = _support.chat_client
-demo_catalog = _support.demo_catalog
-fake_embedder = _support.fake_embedder
-index_path = _support.index_path
-production_csp = _support.production_csp
-report = _support.report
-stub_router = _support.stub_router
-use_fake_embedder = _support.use_fake_embedder
-
 
 REPO = Path(__file__).resolve().parents[2]
 BACKEND = REPO / "backend"

@@ -3,8 +3,8 @@ test_production_settings): the backend's fakes and fixtures, loaded from backend
 conftests (one fake embedder, one fake chat client), a staff API client, and `report`, whose
 lines are printed once at the end of the run ("reliability summary").
 
-Not a conftest.py, so that other suites in this folder keep their own; a test module loads it
-with `load_support()` (below, copied in each module) and imports the fixtures it uses.
+The backend's conftests are loaded by path (backend/tests is not a package) and their fixtures
+re-exported here, so pytest finds them for every suite in this folder.
 """
 
 from __future__ import annotations
