@@ -20,6 +20,8 @@ from catalog.vector_store import get_catalog_index
 from clients.factories import get_model_service_client
 from common.errors import ApplicationError
 
+INT32_MAX = 2**31 - 1
+
 
 class StaffWrites(permissions.BasePermission):
     """Anyone may read; only staff may write."""
@@ -33,7 +35,10 @@ class StaffWrites(permissions.BasePermission):
 
 
 class MovieWriteSerializer(serializers.Serializer):
-    tmdb_id = serializers.IntegerField(min_value=1, help_text="TMDB id (the primary key)")
+    # The database's integer columns are 32-bit: larger values are refused here, not by it.
+    tmdb_id = serializers.IntegerField(
+        min_value=1, max_value=INT32_MAX, help_text="TMDB id (the primary key)"
+    )
     title = serializers.CharField(max_length=300)
     original_title = serializers.CharField(max_length=300, required=False, allow_blank=True)
     year = serializers.IntegerField(min_value=1870, max_value=2100, required=False, allow_null=True)
@@ -46,7 +51,9 @@ class MovieWriteSerializer(serializers.Serializer):
     vote_average = serializers.FloatField(
         min_value=0, max_value=10, required=False, allow_null=True
     )
-    vote_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    vote_count = serializers.IntegerField(
+        min_value=0, max_value=INT32_MAX, required=False, allow_null=True
+    )
     poster_path = serializers.CharField(max_length=200, required=False, allow_blank=True)
     keywords = serializers.ListField(
         child=serializers.CharField(max_length=100), required=False, max_length=50

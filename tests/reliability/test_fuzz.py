@@ -199,7 +199,9 @@ def _backend_error_shape(case, response) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.django_db
+# Transactional: raw WSGI calls close the connection after each request, as in production; a
+# test wrapped in one transaction would lose it (on PostgreSQL: "the connection is closed").
+@pytest.mark.django_db(transaction=True)
 def test_fuzz_backend(
     demo_catalog,
     chat_client,
