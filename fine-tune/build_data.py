@@ -48,7 +48,7 @@ for _path in (REPO, Path(__file__).resolve().parent):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from qa_format import HELD_OUT_FILE, TRAIN_FILE, Pair, write_pairs  # noqa: E402
+from qa_format import ENRICHMENT_FIELDS, HELD_OUT_FILE, TRAIN_FILE, Pair, write_pairs  # noqa: E402
 
 from model_service.enrichment import MOOD_WORDS, enrich_from, title_named  # noqa: E402
 from model_service.evaluation import QualityCase, score_enrichment  # noqa: E402
@@ -61,18 +61,6 @@ FEEDBACK_FILE = REPO / "var" / "exports" / "feedback.jsonl"
 DEFAULT_SEED = 13
 DEFAULT_COUNT = 3600
 
-# The fields of an /v1/enrich response a pair keeps as its `enrichment`.
-ENRICHMENT_FIELDS = (
-    "genres",
-    "exclude_genres",
-    "themes",
-    "moods",
-    "reference_titles",
-    "year_min",
-    "year_max",
-    "language",
-    "search_text",
-)
 MAX_GENRES = 2  # answer_format.ENRICHMENT_SCHEMA
 MAX_KEYWORDS = 3
 MAX_TITLES = 3

@@ -47,6 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from qa_format import ENRICHMENT_FIELDS  # noqa: E402
+
 from model_service.config import Settings  # noqa: E402
 from model_service.enrichment import EnrichmentService, parse_model_json  # noqa: E402
 from model_service.evaluation import (  # noqa: E402
@@ -78,18 +80,7 @@ DERIVED_METRICS = ("genre_f1",)
 REPORT_METRICS = (*METRICS[:3], "genre_f1", *METRICS[3:], *JSON_METRICS)
 # Metrics where lower is better (the deltas' sign reads the other way).
 LOWER_IS_BETTER = frozenset(("language_false_positive_rate", "fallback_rate"))
-ENRICH_FIELDS = (
-    "genres",
-    "exclude_genres",
-    "themes",
-    "moods",
-    "reference_titles",
-    "year_min",
-    "year_max",
-    "language",
-    "search_text",
-    "fallback",
-)
+ENRICH_FIELDS = (*ENRICHMENT_FIELDS, "fallback")
 
 
 # --- the model, as the service runs it -------------------------------------------------------

@@ -32,6 +32,20 @@ TRAIN_FILE = QA_DIR / "train.jsonl"
 HELD_OUT_FILE = REPO / "data" / "enrichment" / "quality.jsonl"
 
 
+# The fields of an /v1/enrich response a pair keeps as its `enrichment` (and evaluation scores).
+ENRICHMENT_FIELDS = (
+    "genres",
+    "exclude_genres",
+    "themes",
+    "moods",
+    "reference_titles",
+    "year_min",
+    "year_max",
+    "language",
+    "search_text",
+)
+
+
 @dataclass(frozen=True)
 class Pair:
     id: str
@@ -98,4 +112,12 @@ def iter_held_out(path: Path = HELD_OUT_FILE) -> Iterator[dict[str, Any]]:
                 yield json.loads(line)
 
 
-__all__ = ["ANSWER_FIELDS", "HELD_OUT_FILE", "TRAIN_FILE", "Pair", "read_pairs", "write_pairs"]
+__all__ = [
+    "ANSWER_FIELDS",
+    "ENRICHMENT_FIELDS",
+    "HELD_OUT_FILE",
+    "TRAIN_FILE",
+    "Pair",
+    "read_pairs",
+    "write_pairs",
+]
