@@ -13,6 +13,12 @@ from model_service.app import create_app
 from model_service.config import Settings, SettingsError
 from model_service.middleware import RequestIdLogFilter
 
+# How long an idle keep-alive connection stays open: longer than clients keep idle connections
+# in their pools (httpx: 5 s), so that a client never sends a request on a connection the
+# service is closing at that moment. uvicorn's default is also 5 s; bench_embeddings.py's
+# connections, idle while it waited for a quiet CPU, failed now and then with it.
+KEEP_ALIVE_S = 75
+
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
@@ -42,6 +48,7 @@ def main() -> int:
         port=settings.port,
         workers=1,
         access_log=False,  # RequestLogMiddleware logs each request with its id and latency
+        timeout_keep_alive=KEEP_ALIVE_S,
         log_level=settings.log_level.lower(),
     )
     return 0

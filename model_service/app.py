@@ -257,6 +257,9 @@ def create_app(
         summary="OpenAI-compatible embeddings and chat completions, and request enrichment",
         version="0.2.0",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry hooks are off: the service exports Prometheus metrics
+        # (GET /metrics), and looking up OpenTelemetry providers cost every request ~8 µs.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = ServiceMetrics()
@@ -271,7 +274,9 @@ def create_app(
             generator_loader = partial(load_generator, settings)
     app.state.generator_loader = generator_loader
     install_error_handlers(app)
-    # Innermost: a body is read only once the API key has been checked.
+    # Innermost: well-formed embedding requests skip the router (see EmbeddingsFastPath).
+    app.add_middleware(embeddings.EmbeddingsFastPath)
+    # Then the body checks: a body is read only once the API key has been checked.
     app.add_middleware(
         RequestBodyMiddleware,
         default_limit=DEFAULT_MAX_BODY_BYTES,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -44,9 +44,15 @@ def _client_request_id(scope: Scope) -> str | None:
     return None
 
 
+# Set by a handler that answers without FastAPI's router (EmbeddingsFastPath): its route's path.
+ENDPOINT_SCOPE_KEY = "marquee.endpoint"
+
+
 def _endpoint(scope: Scope) -> str:
     # The matched route's template, so metrics have one series per endpoint rather than one
     # per URL a client made up.
+    if ENDPOINT_SCOPE_KEY in scope:
+        return scope[ENDPOINT_SCOPE_KEY]
     route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"
 
@@ -66,7 +72,7 @@ class RequestLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or uuid.uuid4().hex
+        request_id = _client_request_id(scope) or os.urandom(16).hex()  # as uuid4().hex, cheaper
         scope.setdefault("state", {})["request_id"] = request_id
         token = current_request_id.set(request_id)
         started = time.perf_counter()
@@ -244,6 +250,20 @@ def _error(message: str, code: str, param: str | None = None) -> dict[str, Any]:
     }
 
 
+def replay_receive(message: Message, receive: Receive) -> Receive:
+    """A `receive` that gives `message` (a body already read) once, then the server's."""
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return message
+        return await receive()
+
+    return replay
+
+
 class RequestBodyMiddleware:
     """Checks a POST/PUT/PATCH body before the app parses it, in the service's error shape:
 
@@ -312,16 +332,8 @@ class RequestBodyMiddleware:
         if refused is not None:
             await _send_error(send, 400, refused)
             return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        message: Message = {"type": "http.request", "body": body, "more_body": False}
+        await self.app(scope, replay_receive(message, receive), send)
 
     @staticmethod
     def _refused_text(path: str, body: bytes) -> dict[str, Any] | None:

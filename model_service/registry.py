@@ -6,6 +6,7 @@ import time
 from typing import Generic, Literal, TypeVar
 
 from fastapi import Request
+from starlette.applications import Starlette
 
 from model_service.errors import ModelServiceError
 
@@ -65,11 +66,20 @@ class ModelSlot(Generic[T]):
 
 def model_slots(request: Request) -> dict[str, ModelSlot]:
     """All slots of the app serving `request`; empty until the lifespan has started."""
-    return getattr(request.app.state, "models", {})
+    return app_model_slots(request.app)
+
+
+def app_model_slots(app: Starlette) -> dict[str, ModelSlot]:
+    return getattr(app.state, "models", {})
 
 
 def model_slot(request: Request, kind: str) -> ModelSlot:
-    slot = model_slots(request).get(kind)
+    return app_model_slot(request.app, kind)
+
+
+def app_model_slot(app: Starlette, kind: str) -> ModelSlot:
+    """The slot of `kind` in `app`, or a 503 while the service is still starting."""
+    slot = app_model_slots(app).get(kind)
     if slot is None:
         raise ModelServiceError(
             503, "model_not_ready", f"The service is starting; no {kind} model is registered yet."

@@ -272,15 +272,26 @@ class MicroBatcher:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
-    async def embed(self, texts: Sequence[str]) -> Embeddings:
-        """Embed `texts` as part of the next batch. Cancelling the caller drops its share."""
+    def submit(self, texts: Sequence[str]) -> asyncio.Future[Embeddings]:
+        """Queue `texts` for the next batch now; the future resolves to their embeddings.
+        Cancelling the future drops them.
+
+        Queued at the call, not when a task wrapping it first runs: a burst of requests
+        handled in one turn of the event loop then joins one batch, where tasks created for
+        them would all start only after the loop's timers, which can close a batch around the
+        first request alone.
+        """
         if self._closed or self._worker is None:
             raise BatcherClosedError("the embedding batcher is not running")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Embeddings] = loop.create_future()
         self._pending.append(_PendingRequest(list(texts), future, loop.time()))
         self._wakeup.set()
-        return await future
+        return future
+
+    async def embed(self, texts: Sequence[str]) -> Embeddings:
+        """Embed `texts` as part of the next batch. Cancelling the caller drops its share."""
+        return await self.submit(texts)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -292,6 +303,7 @@ class MicroBatcher:
             self._in_flight = []
 
     async def _process(self, batch: list[_PendingRequest], loop: asyncio.AbstractEventLoop) -> None:
+        closed_at = loop.time()
         texts = [text for request in batch for text in request.texts]
         self.encode_calls += 1
         started = time.perf_counter()
@@ -305,12 +317,16 @@ class MicroBatcher:
                 if not request.future.done():
                     request.future.set_exception(exc)
             return
-        logger.debug(
-            "embedded %d texts from %d requests in %.1f ms",
-            len(texts),
-            len(batch),
-            (time.perf_counter() - started) * 1000,
-        )
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "embedded %d texts from %d requests (arrived over %.1f ms, the first waited "
+                "%.1f ms) in %.1f ms",
+                len(texts),
+                len(batch),
+                (batch[-1].enqueued_at - batch[0].enqueued_at) * 1000,
+                (closed_at - batch[0].enqueued_at) * 1000,
+                (time.perf_counter() - started) * 1000,
+            )
         start = 0
         for request in batch:
             stop = start + len(request.texts)

@@ -84,6 +84,20 @@ class ServiceProcess:
         self._log.close()
 
 
+def connection_survives_idle(port: int, idle_s: float) -> bool:
+    """Whether a keep-alive connection still serves a request after `idle_s` idle."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        time.sleep(idle_s)
+        try:
+            sock.sendall(request)
+            return sock.recv(65536).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+
+
 @pytest.fixture
 def start_service(tmp_path: Path) -> Iterator:
     started: list[ServiceProcess] = []
@@ -108,10 +122,14 @@ def test_serves_embeddings_over_http_and_stops_on_sigterm(start_service):
         headers={"X-Request-ID": "process-test"},
         timeout=30,
     )
+    idle_connection_kept = connection_survives_idle(service.port, idle_s=6.0)
     exit_code = service.stop(signal.SIGTERM)
 
     assert ready.status_code == 200
     assert response.status_code == 200
+    # Longer than an httpx pool keeps an idle connection (5 s), so clients never reuse one
+    # the service is closing.
+    assert idle_connection_kept
     assert response.headers["x-request-id"] == "process-test"
     body = response.json()
     assert body["model"] == "sentence-transformers/all-MiniLM-L6-v2"
