@@ -427,6 +427,54 @@ def build_examples(make: Any, pairs: Sequence[Pair], what: str) -> list[Example]
     return examples
 
 
+def build_split_examples(
+    make: Any, split: Split, family: str
+) -> tuple[list[Example], list[Example]]:
+    """(training, validation) examples of `split`, made by `make`; prints the counts."""
+    train_set = build_examples(make, split.train, "train")
+    validation_set = build_examples(make, split.validation, "validation")
+    print(
+        f"family {family}: {len(train_set)} training / {len(validation_set)} validation "
+        f"examples ({split.dropped_held_out} dropped: in the held-out set)",
+        flush=True,
+    )
+    return train_set, validation_set
+
+
+def trainer_data(
+    train_set: Sequence[Example], validation_set: Sequence[Example], tokenizer: Any
+) -> dict[str, Any]:
+    """The Trainer's datasets, collator and processing class for these examples."""
+    return {
+        "train_dataset": ExampleDataset(train_set),
+        "eval_dataset": ExampleDataset(validation_set) if validation_set else None,
+        "data_collator": PadCollator(pad_id=tokenizer.pad_token_id),
+        "processing_class": tokenizer,
+    }
+
+
+def run_trainer(trainer: Any, resume: str | None) -> float:
+    """Train (resuming from `resume`), then evaluate unless the last step already was; returns
+    the wall time in seconds."""
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=resume)
+    step = trainer.state.global_step
+    evaluated = any("eval_loss" in r and r.get("step") == step for r in trainer.state.log_history)
+    if trainer.eval_dataset is not None and not evaluated:
+        trainer.evaluate()
+    return time.monotonic() - started
+
+
+@dataclass
+class RunResult:
+    output_dir: Path
+    serve_dir: Path | None  # MODEL_GENERATOR=hf:<serve_dir>; None: LoRA adapter not merged
+    family: str
+    summary: dict[str, Any]
+    samples: list[dict[str, Any]]
+    adapter_dir: Path | None = None  # LoRA only
+
+
 class ExampleDataset(torch.utils.data.Dataset):
     def __init__(self, examples: Sequence[Example]) -> None:
         self.examples = list(examples)

@@ -41,11 +41,10 @@ import torch
 from ft_common import (
     IGNORE_INDEX,
     DataArguments,
-    ExampleDataset,
     LoopArguments,
-    PadCollator,
+    RunResult,
     args_record,
-    build_examples,
+    build_split_examples,
     causal_example,
     choose_family,
     configure_logging,
@@ -58,11 +57,13 @@ from ft_common import (
     prepare_output_dir,
     quiet_trainer,
     resolve_source,
+    run_trainer,
     sample_generations,
     seed_everything,
     serving_family,
     serving_renderer,
     stop_token_ids,
+    trainer_data,
     training_arguments,
     write_summary,
 )
@@ -142,16 +143,6 @@ class LoraModelArguments:
 class LoraLoopArguments(LoopArguments):
     learning_rate: float = 2e-4
     num_train_epochs: float = 2.0
-
-
-@dataclass
-class RunResult:
-    output_dir: Path
-    adapter_dir: Path
-    serve_dir: Path | None  # MODEL_GENERATOR=hf:<serve_dir> (the merged weights)
-    family: str
-    summary: dict[str, Any]
-    samples: list[dict[str, Any]]
 
 
 # -- where LoRA goes ---------------------------------------------------------------------------
@@ -467,13 +458,7 @@ def train(
             max_answer_tokens=max_answer,
         )
 
-    train_set = build_examples(make, split.train, "train")
-    validation_set = build_examples(make, split.validation, "validation")
-    print(
-        f"family {family}: {len(train_set)} training / {len(validation_set)} validation "
-        f"examples ({split.dropped_held_out} dropped: in the held-out set)",
-        flush=True,
-    )
+    train_set, validation_set = build_split_examples(make, split, family)
     if model_args.load_in_4bit:
         from peft import prepare_model_for_kbit_training
 
@@ -491,19 +476,12 @@ def train(
     trainer = PrefixSharingTrainer(
         model=model,
         args=args,
-        train_dataset=ExampleDataset(train_set),
-        eval_dataset=ExampleDataset(validation_set) if validation_set else None,
-        data_collator=PadCollator(pad_id=tokenizer.pad_token_id),
-        processing_class=tokenizer,
+        **trainer_data(train_set, validation_set, tokenizer),
         callbacks=list(callbacks),
         share_prefix=model_args.share_prefix,
     )
     quiet_trainer(trainer, out)
-    started = time.monotonic()
-    trainer.train(resume_from_checkpoint=resume)
-    if validation_set and not _evaluated_at(trainer, trainer.state.global_step):
-        trainer.evaluate()
-    wall = time.monotonic() - started
+    wall = run_trainer(trainer, resume)
 
     adapter_dir = out / "adapter"
     model.save_pretrained(str(adapter_dir))
@@ -546,11 +524,7 @@ def train(
         if serve_dir
         else []
     )
-    return RunResult(out, adapter_dir, serve_dir, family, summary, samples)
-
-
-def _evaluated_at(trainer: Any, step: int) -> bool:
-    return any("eval_loss" in r and r.get("step") == step for r in trainer.state.log_history)
+    return RunResult(out, serve_dir, family, summary, samples, adapter_dir=adapter_dir)
 
 
 def main(argv: Sequence[str] | None = None) -> RunResult | Path:

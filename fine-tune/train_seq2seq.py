@@ -24,7 +24,6 @@ import ft_common  # noqa: F401
 # isort: split
 import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +32,10 @@ from typing import Any
 import torch
 from ft_common import (
     DataArguments,
-    ExampleDataset,
     LoopArguments,
-    PadCollator,
+    RunResult,
     args_record,
-    build_examples,
+    build_split_examples,
     choose_family,
     configure_logging,
     load_failure,
@@ -46,11 +44,13 @@ from ft_common import (
     parse_args,
     prepare_output_dir,
     quiet_trainer,
+    run_trainer,
     sample_generations,
     seed_everything,
     seq2seq_example,
     serving_renderer,
     stop_token_ids,
+    trainer_data,
     training_arguments,
     write_summary,
 )
@@ -116,15 +116,6 @@ class Seq2SeqModelArguments:
 class Seq2SeqLoopArguments(LoopArguments):
     learning_rate: float = 3e-4
     num_train_epochs: float = 5.0
-
-
-@dataclass
-class RunResult:
-    output_dir: Path
-    serve_dir: Path  # MODEL_GENERATOR=hf:<serve_dir>
-    family: str
-    summary: dict[str, Any]
-    samples: list[dict[str, Any]]
 
 
 def build_model(model_args: Seq2SeqModelArguments) -> tuple[Any, Any]:
@@ -202,32 +193,16 @@ def train(
             max_target_length=model_args.max_target_length,
         )
 
-    train_set = build_examples(make, split.train, "train")
-    validation_set = build_examples(make, split.validation, "validation")
-    print(
-        f"family {family}: {len(train_set)} training / {len(validation_set)} validation "
-        f"examples ({split.dropped_held_out} dropped: in the held-out set)",
-        flush=True,
-    )
+    train_set, validation_set = build_split_examples(make, split, family)
     args = training_arguments_seq2seq(loop_args, has_validation=bool(validation_set))
     trainer = Seq2SeqTrainer(
         model=model,
         args=args,
-        train_dataset=ExampleDataset(train_set),
-        eval_dataset=ExampleDataset(validation_set) if validation_set else None,
-        data_collator=PadCollator(pad_id=tokenizer.pad_token_id),
-        processing_class=tokenizer,
+        **trainer_data(train_set, validation_set, tokenizer),
         callbacks=list(callbacks),
     )
     quiet_trainer(trainer, out)
-    started = time.monotonic()
-    trainer.train(resume_from_checkpoint=resume)
-    if validation_set and not any(
-        "eval_loss" in r and r.get("step") == trainer.state.global_step
-        for r in trainer.state.log_history
-    ):
-        trainer.evaluate()
-    wall = time.monotonic() - started
+    wall = run_trainer(trainer, resume)
     trainer.save_model(str(out))  # weights, config, generation config and the tokenizer
     summary = write_summary(
         out,
