@@ -134,6 +134,71 @@ def backend_process(host: str, port: int, env: dict[str, str]) -> ManagedProcess
     return ManagedProcess("backend", cmd, f"http://{host}:{port}/api/health/", env)
 
 
+# The language model tests and benchmarks serve: SmolLM2 on llama.cpp, fast on two cores.
+SMALL_GENERATOR = {"MODEL_GENERATOR": "llama-cpp:smollm2", "GEN_WARMUP": "0"}
+
+
+@contextlib.contextmanager
+def local_model_service(
+    env: dict[str, str], *, log_path: Path | None = None, timeout: float = 300
+) -> Iterator[tuple[str, ManagedProcess]]:
+    """A model service with `env` on a free loopback port, for the duration: yields its URL
+    and its process (to stop or pause it)."""
+    port = free_port()
+    proc = model_service_process("127.0.0.1", port, env)
+    try:
+        proc.start(log_path).wait_ready(timeout)
+        yield f"http://127.0.0.1:{port}", proc
+    finally:
+        proc.stop()
+
+
+class SeparateServices:
+    """A model service and a backend on fixed ports, started and stopped one at a time (tests
+    stop one, break it or restart it with other settings), sharing `env`. Each writes its log
+    under `logs`; one that does not become ready fails with the end of its log."""
+
+    def __init__(self, env: dict[str, str], logs: Path, *, model_port: int, backend_port: int):
+        self.env, self.logs = env, logs
+        self.model_port, self.backend_port = model_port, backend_port
+        self.model: ManagedProcess | None = None
+        self.backend: ManagedProcess | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.backend_port}"
+
+    def start_model(self, log_name: str = "model_service.log", **extra: str) -> None:
+        self.model = model_service_process("127.0.0.1", self.model_port, {**self.env, **extra})
+        self._start(self.model, log_name, timeout=300)
+
+    def stop_model(self) -> None:
+        if self.model is not None:
+            self.model.stop()
+
+    def start_backend(self, log_name: str = "backend.log", **extra: str) -> None:
+        self.backend = backend_process("127.0.0.1", self.backend_port, {**self.env, **extra})
+        self._start(self.backend, log_name, timeout=120)
+
+    def stop_backend(self) -> None:
+        if self.backend is not None:
+            self.backend.stop()
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.logs / name
+        if not path.is_file():
+            return ""
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+        return f"--- last lines of {path} ---\n" + "\n".join(text)
+
+    def _start(self, process: ManagedProcess, log_name: str, timeout: float) -> None:
+        process.start(self.logs / log_name)
+        try:
+            process.wait_ready(timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n{self.log_tail(log_name)}") from exc
+
+
 @contextlib.contextmanager
 def ensure_model_service(url: str, *, timeout: float = 300) -> Iterator[ManagedProcess | None]:
     """Use the model service at `url` if it answers; start one for the duration if it is local."""

@@ -23,13 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.stack import (
-    ManagedProcess,
-    backend_process,
-    child_env,
-    free_port,
-    model_service_process,
-)
+from scripts.stack import SMALL_GENERATOR, SeparateServices, child_env, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 FRONTEND = REPO / "frontend"
@@ -67,47 +61,13 @@ def _modified_after(path: Path, moment: float) -> bool:
         return False
 
 
-class Stack:
+class Stack(SeparateServices):
     """The backend and whichever model service currently answers at its MODEL_SERVICE_URL."""
-
-    def __init__(self, env: dict[str, str], model_port: int, logs: Path) -> None:
-        self.env, self.model_port, self.logs = env, model_port, logs
-        self.model: ManagedProcess | None = None
-        self.backend: ManagedProcess | None = None
-        self.base_url = ""
-
-    def start_model(self, log_name: str, **extra: str) -> None:
-        env = {k: v for k, v in self.env.items() if k not in ("MODEL_GENERATOR", "GEN_WARMUP")}
-        self.model = model_service_process("127.0.0.1", self.model_port, {**env, **extra})
-        self.model.start(self.logs / log_name)
-        try:
-            self.model.wait_ready(300)
-        except (RuntimeError, TimeoutError) as exc:
-            raise AssertionError(f"{exc}\n{self.log_tail(log_name)}") from exc
 
     def restart_backend(self, **extra: str) -> None:
         """A new backend process on the same port and data, with `extra` in its environment."""
-        assert self.backend is not None
-        port = self.base_url.rsplit(":", 1)[1]
-        self.backend.stop()
-        self.backend = backend_process("127.0.0.1", int(port), {**self.env, **extra})
-        self.backend.start(self.logs / "backend.log")
-        try:
-            self.backend.wait_ready(120)
-        except (RuntimeError, TimeoutError) as exc:
-            raise AssertionError(f"{exc}\n{self.log_tail('backend.log')}") from exc
-
-    def stop_model(self) -> None:
-        if self.model is not None:
-            self.model.stop()
-
-    def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.logs / name
-        if not path.is_file():
-            return ""
-        return f"--- last lines of {path} ---\n" + "\n".join(
-            path.read_text(errors="replace").splitlines()[-lines:]
-        )
+        self.stop_backend()
+        self.start_backend(**extra)
 
 
 def _run(cmd: list[str], env: dict[str, str], timeout: float) -> None:
@@ -125,7 +85,7 @@ def browser_tools() -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, browser_tools):
     var = tmp_path_factory.mktemp("web-client")
-    model_port, backend_port = free_port(), free_port()
+    model_port = free_port()
     env = child_env(
         DJANGO_SETTINGS_MODULE="config.settings.local",
         MARQUEE_VAR_DIR=str(var),
@@ -135,24 +95,18 @@ def stack(tmp_path_factory, browser_tools):
         MODEL_THREADS="2",
     )
     env.pop("FRONTEND_DIST", None)  # the repository's build
-    running = Stack(env, model_port, var / "logs")
+    for name in ("MODEL_GENERATOR", "GEN_WARMUP"):  # each phase chooses its language model
+        env.pop(name, None)
+    running = Stack(env, var / "logs", model_port=model_port, backend_port=free_port())
     try:
-        running.start_model("model_service_smollm2.log", MODEL_GENERATOR="llama-cpp:smollm2",
-                            GEN_WARMUP="0")  # fmt: skip
+        running.start_model("model_service_smollm2.log", **SMALL_GENERATOR)
         _run([sys.executable, "backend/manage.py", "migrate", "--noinput", "-v", "0"], env, 120)
         _run([sys.executable, "prepare-databases/prepare.py", "ingest", "--source", "demo",
               "--no-progress"], env, 300)  # fmt: skip
-        running.backend = backend_process("127.0.0.1", backend_port, env)
-        running.backend.start(running.logs / "backend.log")
-        try:
-            running.backend.wait_ready(120)
-        except (RuntimeError, TimeoutError) as exc:
-            raise AssertionError(f"{exc}\n{running.log_tail('backend.log')}") from exc
-        running.base_url = f"http://127.0.0.1:{backend_port}"
+        running.start_backend()
         yield running
     finally:
-        if running.backend is not None:
-            running.backend.stop()
+        running.stop_backend()
         running.stop_model()
 
 

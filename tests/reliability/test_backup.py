@@ -27,11 +27,12 @@ import pytest
 from scripts.stack import (
     PYTHON,
     REPO,
+    SMALL_GENERATOR,
     ManagedProcess,
     backend_process,
     child_env,
     free_port,
-    model_service_process,
+    local_model_service,
     postgres_available,
     temporary_postgres_database,
 )
@@ -52,15 +53,10 @@ TABLES = {  # table -> primary key, for a row-by-row comparison
 
 @pytest.fixture(scope="module")
 def model_url(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    env = child_env(MODEL_GENERATOR="llama-cpp:smollm2", GEN_WARMUP="0", MODEL_THREADS="2")
-    model = model_service_process("127.0.0.1", port, env)
-    try:
-        model.start(tmp_path_factory.mktemp("backup-model") / "model_service.log")
-        model.wait_ready(300)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        model.stop()
+    env = child_env(**SMALL_GENERATOR, MODEL_THREADS="2")
+    log_path = tmp_path_factory.mktemp("backup-model") / "model_service.log"
+    with local_model_service(env, log_path=log_path) as (url, _):
+        yield url
 
 
 def stack_env(var: Path, database_url: str, model_url: str) -> dict[str, str]:

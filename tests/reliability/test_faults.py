@@ -53,8 +53,8 @@ import pytest
 from scripts.stack import (
     PYTHON,
     REPO,
-    ManagedProcess,
-    backend_process,
+    SMALL_GENERATOR,
+    SeparateServices,
     child_env,
     free_port,
     model_service_process,
@@ -74,20 +74,19 @@ BACKEND_THREADS = 8
 # -- the stack --------------------------------------------------------------------------------
 
 
-class Stack:
+class Stack(SeparateServices):
     """The model service and the backend over one database and one index folder."""
 
     def __init__(self, var: Path, database_url: str) -> None:
         self.var = var
-        self.logs = var / "logs"
         self.database_url = database_url
-        self.model_port, self.backend_port = free_port(), free_port()
-        self.env = child_env(
+        model_port = free_port()
+        env = child_env(
             DJANGO_SETTINGS_MODULE="config.settings.local",
             MARQUEE_VAR_DIR=str(var),
             DATABASE_URL=database_url,
             QDRANT_URL="",
-            MODEL_SERVICE_URL=f"http://127.0.0.1:{self.model_port}",
+            MODEL_SERVICE_URL=f"http://127.0.0.1:{model_port}",
             MODEL_THREADS="2",
             CHAT_RATE_LIMIT="off",
             # Short waits for a hung model service, so each fault costs seconds, not minutes.
@@ -98,51 +97,17 @@ class Stack:
             INDEX_SYNC_INTERVAL="0.5",
             BACKEND_THREADS=str(BACKEND_THREADS),
         )
-        self.model: ManagedProcess | None = None
-        self.backend: ManagedProcess | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.backend_port}"
+        super().__init__(env, var / "logs", model_port=model_port, backend_port=free_port())
 
     @property
     def index_path(self) -> Path:
         return self.var / "index" / "movies"
 
-    def start_model(self) -> None:
-        env = {**self.env, "MODEL_GENERATOR": "llama-cpp:smollm2", "GEN_WARMUP": "0"}
-        self.model = model_service_process("127.0.0.1", self.model_port, env)
-        self.model.start(self.logs / "model_service.log")
-        try:
-            self.model.wait_ready(300)
-        except (RuntimeError, TimeoutError) as exc:
-            raise AssertionError(f"{exc}\n{self.log_tail('model_service.log')}") from exc
-
-    def stop_model(self) -> None:
-        if self.model is not None:
-            self.model.stop()
-
-    def start_backend(self) -> None:
-        self.backend = backend_process("127.0.0.1", self.backend_port, self.env)
-        self.backend.start(self.logs / "backend.log")
-        try:
-            self.backend.wait_ready(120)
-        except (RuntimeError, TimeoutError) as exc:
-            raise AssertionError(f"{exc}\n{self.log_tail('backend.log')}") from exc
-
-    def stop_backend(self) -> None:
-        if self.backend is not None:
-            self.backend.stop()
+    def start_model(self, log_name: str = "model_service.log", **extra: str) -> None:
+        super().start_model(log_name, **{**SMALL_GENERATOR, **extra})
 
     def prepare(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
         return run_prepare(self.env, *args, timeout=timeout)
-
-    def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.logs / name
-        if not path.is_file():
-            return ""
-        text = path.read_text(errors="replace").splitlines()[-lines:]
-        return f"--- last lines of {path} ---\n" + "\n".join(text)
 
 
 def run_prepare(env: dict[str, str], *args: str, timeout: float = 600):

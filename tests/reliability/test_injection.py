@@ -294,19 +294,10 @@ class RecordingClient:
 
 @pytest.fixture(scope="module")
 def model_service_url():
-    from scripts.stack import child_env, free_port, model_service_process
+    from scripts.stack import SMALL_GENERATOR, child_env, local_model_service
 
-    port = free_port()
-    proc = model_service_process(
-        "127.0.0.1",
-        port,
-        child_env(MODEL_GENERATOR="llama-cpp:smollm2", GEN_WARMUP="0", MODEL_THREADS="2"),
-    ).start()
-    try:
-        proc.wait_ready(300)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stop()
+    with local_model_service(child_env(**SMALL_GENERATOR, MODEL_THREADS="2")) as (url, _):
+        yield url
 
 
 REPLY_CAP = 64  # CHAT_REPLY_MAX_TOKENS for the test: low, so that the cap binds

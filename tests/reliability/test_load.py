@@ -27,6 +27,7 @@ from bench.bench_load import run_load, shed_burst, stored_counts
 from scripts.stack import (
     PYTHON,
     REPO,
+    SMALL_GENERATOR,
     backend_process,
     child_env,
     free_port,
@@ -55,8 +56,7 @@ def stack(tmp_path_factory) -> Iterator[tuple[str, str, Path]]:
     model = model_service_process(
         "127.0.0.1",
         model_port,
-        {**env, "MODEL_GENERATOR": "llama-cpp:smollm2", "GEN_WARMUP": "0",
-         "GEN_QUEUE_SIZE": str(GEN_QUEUE_SIZE)},
+        {**env, **SMALL_GENERATOR, "GEN_QUEUE_SIZE": str(GEN_QUEUE_SIZE)},
     )  # fmt: skip
     backend = backend_process("127.0.0.1", backend_port, env)
     try:

@@ -12,24 +12,15 @@ from rest_framework.test import APIClient
 from clients.model_service import ModelServiceClient
 from recommender import resources
 from recommender.models import Message
-from scripts.stack import child_env, free_port, model_service_process
+from scripts.stack import SMALL_GENERATOR, child_env, local_model_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
 def model_service_url():
-    port = free_port()
-    proc = model_service_process(
-        "127.0.0.1",
-        port,
-        child_env(MODEL_GENERATOR="llama-cpp:smollm2", GEN_WARMUP="0", MODEL_THREADS="2"),
-    ).start()
-    try:
-        proc.wait_ready(300)
-        yield f"http://127.0.0.1:{port}", proc
-    finally:
-        proc.stop()
+    with local_model_service(child_env(**SMALL_GENERATOR, MODEL_THREADS="2")) as running:
+        yield running
 
 
 @pytest.fixture
