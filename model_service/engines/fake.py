@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from model_service.config import Settings
 from model_service.engines.base import Embeddings
 
 
@@ -66,3 +67,19 @@ class GatedEmbeddingEngine(FakeEmbeddingEngine):
         self.entered.set()
         self.gate.wait(timeout=5)
         return super().embed(texts)
+
+
+def fake_engine_settings(**overrides: object) -> Settings:
+    """Settings for an app serving FakeEmbeddingEngine and no language model, read from
+    nothing in the environment; `overrides` replace single fields."""
+    defaults: dict[str, object] = {
+        "embedding_model": "fake-embedding",
+        "threads": 1,
+        "embed_max_batch": 64,
+        "embed_batch_wait_ms": 2.0,
+        "embed_max_inputs": 512,
+        "embed_max_input_chars": 20_000,
+        "generator": "none",
+        "generator_warmup": False,
+    }
+    return Settings(**{**defaults, **overrides})  # type: ignore[arg-type]

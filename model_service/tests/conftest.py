@@ -14,21 +14,12 @@ from fastapi import FastAPI
 
 from model_service.app import create_app
 from model_service.config import Settings
-from model_service.engines.fake import FakeEmbeddingEngine
+from model_service.engines.fake import FakeEmbeddingEngine, fake_engine_settings
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        embedding_model="fake-embedding",
-        threads=1,
-        embed_max_batch=8,
-        embed_batch_wait_ms=2.0,
-        embed_max_inputs=512,
-        embed_max_input_chars=20_000,
-        generator="none",
-        generator_warmup=False,
-    )
+    return fake_engine_settings(embed_max_batch=8)
 
 
 @pytest.fixture

@@ -32,8 +32,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from model_service.app import create_app
-from model_service.config import Settings
-from model_service.engines.fake import FakeEmbeddingEngine
+from model_service.engines.fake import FakeEmbeddingEngine, fake_engine_settings
 from model_service.generators.fake import FakeGenerator
 from model_service.middleware import DEFAULT_MAX_BODY_BYTES, embeddings_max_body_bytes
 
@@ -447,16 +446,7 @@ def backend_cases() -> list[Case]:
 
 
 # --- model service ----------------------------------------------------------------------------
-MS_SETTINGS = Settings(
-    embedding_model="fake-embedding",
-    threads=1,
-    embed_max_batch=64,
-    embed_batch_wait_ms=2.0,
-    embed_max_inputs=512,
-    embed_max_input_chars=20_000,
-    generator="none",
-    generator_warmup=False,
-)
+MS_SETTINGS = fake_engine_settings()
 EMBED_LIMIT = embeddings_max_body_bytes(512, 20_000)
 USER = [{"role": "user", "content": "hi"}]
 

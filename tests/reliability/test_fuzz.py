@@ -39,8 +39,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from model_service.app import create_app
-from model_service.config import Settings
-from model_service.engines.fake import FakeEmbeddingEngine
+from model_service.engines.fake import FakeEmbeddingEngine, fake_engine_settings
 from model_service.generators.fake import FakeGenerator
 from model_service.tests.conftest import live_server
 
@@ -309,16 +308,7 @@ def _repair_enrich(case):
 @pytest.mark.slow
 def test_fuzz_model_service(report):
     started = time.perf_counter()
-    settings_ = Settings(
-        embedding_model="fake-embedding",
-        threads=1,
-        embed_max_batch=64,
-        embed_batch_wait_ms=2.0,
-        embed_max_inputs=512,
-        embed_max_input_chars=20_000,
-        generator="none",
-        generator_warmup=False,
-    )
+    settings_ = fake_engine_settings()
     generator = FakeGenerator(context_length=4096)
     app = create_app(settings_, FakeEmbeddingEngine(), generator=generator)
     run = FuzzRun(MAX_EXAMPLES["model service"])

@@ -300,6 +300,16 @@ def model_service_url():
         yield url
 
 
+def shown_films(movies: list[dict]) -> list[ReplyMovie]:
+    """The films of an API answer as the reply grounding check takes them."""
+    return [
+        ReplyMovie(
+            id=m["id"], title=m["title"], year=m["year"], genres=m["genres"], overview="", reason=""
+        )
+        for m in movies
+    ]
+
+
 REPLY_CAP = 64  # CHAT_REPLY_MAX_TOKENS for the test: low, so that the cap binds
 
 
@@ -339,17 +349,7 @@ def test_injection_attempts_against_the_real_model(
             assert response["Content-Type"] == "application/json"
             body = response.json()
             reply = body["reply"]
-            shown = [
-                ReplyMovie(
-                    id=m["id"],
-                    title=m["title"],
-                    year=m["year"],
-                    genres=m["genres"],
-                    overview="",
-                    reason="",
-                )
-                for m in body["movies"]
-            ]
+            shown = shown_films(body["movies"])
             named = [
                 ReplyMovie(
                     id=link.tmdb_id,
@@ -400,17 +400,7 @@ def test_injection_attempts_against_the_real_model(
         text = b"".join(stream.streaming_content).decode()
         done = json.loads(text.strip().split("\n\n")[-1].split("data: ", 1)[1])
         meta = json.loads(text.split("data: ", 1)[1].split("\n")[0])
-        shown = [
-            ReplyMovie(
-                id=m["id"],
-                title=m["title"],
-                year=m["year"],
-                genres=m["genres"],
-                overview="",
-                reason="",
-            )
-            for m in meta["movies"]
-        ]
+        shown = shown_films(meta["movies"])
         streamed_outside = grounding_violations(done["reply"], shown, link_titles=reply_title_links)
         if streamed_outside:
             problems.append(f"stream DAN: films outside the list: {streamed_outside}")
